@@ -1,0 +1,22 @@
+"""Type aliases shared by every stage.
+
+A *frame* is an ``H x W x 3`` ``uint8`` RGB numpy array everywhere inside the
+package; PIL images, paths, bytes and Gradio values appear only at the edges
+(``images.py`` for reading, ``encode.py`` for writing, ``cli.py`` and ``app.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Tuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+Frame = NDArray[np.uint8]
+"""An ``H x W x 3`` uint8 RGB image."""
+
+Mask = NDArray[np.bool_]
+"""An ``H x W`` boolean mask (True = foreground / opaque)."""
+
+Box = Tuple[int, int, int, int]
+"""``(x, y, w, h)`` in source pixels."""
