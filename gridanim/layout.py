@@ -1,17 +1,42 @@
 """Layout detection: where the real frames are in a grid image.
 
-(Work in progress: equal division for now; the real detector replaces
-:func:`detect_layout`'s body, the dataclass and signature are the contract.)
+Real grids are not clean: AI grids often have no gutters at all (subjects on a
+flat, textured or fake-checkerboard background), photo plates have panels that
+touch, some grids carry painted guide lines, rows are ragged and spacing drifts.
+So instead of ``width // cols`` this module builds, for each axis, a *separator
+profile* in [0, 1] -- how good a place each pixel line is to cut -- from three
+kinds of evidence:
+
+* **empty**: little foreground on the line compared with the cells around it
+  (foreground = alpha, or distance from a background colour model taken from
+  the image border, which copes with noisy and checkerboard backgrounds);
+* **strip**: the line is one uniform colour (gutters, borders, dark bands),
+  unless content continues straight across it (guide lines drawn over sprites);
+* **seam**: a discontinuity along most of the line (photo panels edge to edge).
+
+The cell count on an axis is the largest ``n`` for which a nearly regular
+lattice of ``n`` cells has every cut on a good separator (between a pair of
+outer bounds, so borders and caption blocks below the grid are left out).
+Cuts are then refined per row / column band, so ragged rows and drifting
+spacing are followed; gutters that differ from the cells' own background are
+trimmed off each box; cells with no content (trailing blanks, filler) are not
+frames.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import InputError
 from .types import Box, Frame
+
+WORK_MAX_SIDE = 1024  # detection runs on an image no larger than this
+MAX_CELLS_PER_AXIS = 16
+MIN_CELL_PX = 8
+CUT_OK = 0.5  # separator strength a cut needs to count as real
+SNAP = 0.2  # how far (fraction of the pitch) a cut may move from even spacing
 
 
 @dataclass(frozen=True)
@@ -53,22 +78,466 @@ def check_grid_args(w: int, h: int, rows: int | None, cols: int | None) -> None:
     for name, v, side in (("rows", rows, h), ("cols", cols, w)):
         if v is None:
             continue
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise InputError(f"{name} must be a whole number, got {v!r}")
         if v <= 0:
-            raise InputError(f"--{name} must be a positive whole number, got {v}")
+            raise InputError(f"{name} must be a positive whole number, got {v}")
         if side // v < 4:
-            raise InputError(f"--{name} {v} is too many for an image {side} px {'tall' if name == 'rows' else 'wide'}: each cell would be under 4 px")
+            what = "tall" if name == "rows" else "wide"
+            raise InputError(f"{name}={v} is too many for an image {side} px {what}: each cell would be under 4 px")
 
 
-def detect_layout(rgb: Frame, alpha: np.ndarray | None = None, *, rows: int | None = None, cols: int | None = None) -> Layout:
+# --------------------------------------------------------------------------- #
+# Image statistics
+
+
+@dataclass
+class _Work:
+    rgb: np.ndarray  # float32 H x W x 3 (working scale)
+    fg: np.ndarray | None  # bool H x W foreground, None when no background model
+    bg: np.ndarray | None  # (k, 3) background colours
+    scale: float  # source px per working px
+    tol: float
+
+
+def _prepare(rgb: Frame, alpha: np.ndarray | None) -> _Work:
+    from PIL import Image
+
+    h, w = rgb.shape[:2]
+    scale = 1.0
+    if max(h, w) > WORK_MAX_SIDE:
+        scale = max(h, w) / WORK_MAX_SIDE
+        size = (max(1, round(w / scale)), max(1, round(h / scale)))
+        rgb = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX))
+        if alpha is not None:
+            alpha = np.asarray(Image.fromarray(alpha).resize(size, Image.Resampling.BOX))
+        scale = w / size[0]
+    work = rgb.astype(np.float32)
+    if alpha is not None and (alpha < 128).mean() > 0.02:
+        return _Work(work, alpha >= 64, None, scale, 30.0)
+    bg, tol = _background_model(rgb)
+    if bg is None:
+        return _Work(work, None, None, scale, 30.0)
+    dist = np.full(rgb.shape[:2], np.inf, dtype=np.float32)
+    for colour in bg:
+        dist = np.minimum(dist, np.abs(work - colour).max(axis=2))
+    return _Work(work, dist > tol, bg, scale, tol)
+
+
+def _background_model(rgb: np.ndarray) -> tuple[np.ndarray | None, float]:
+    """Dominant colours of the image border (1-3 of them: flat, checkerboard).
+
+    Returns (None, _) when the border has no dominant colours (photo panels).
+    """
+    h, w = rgb.shape[:2]
+    b = max(2, min(h, w) // 100)
+    ring = np.concatenate(
+        [rgb[:b].reshape(-1, 3), rgb[-b:].reshape(-1, 3), rgb[:, :b].reshape(-1, 3), rgb[:, -b:].reshape(-1, 3)]
+    ).astype(np.int32)
+    keys = (ring[:, 0] // 24) * 121 + (ring[:, 1] // 24) * 11 + (ring[:, 2] // 24)
+    uniq, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    order = np.argsort(counts)[::-1]
+    covered, picked = 0, []
+    for i in order[:4]:
+        if counts[i] < 0.08 * len(ring):
+            break
+        picked.append(i)
+        covered += counts[i]
+        if covered >= 0.85 * len(ring):
+            break
+    if covered < 0.6 * len(ring):
+        return None, 0.0
+    colours, spreads = [], []
+    for i in picked:
+        px = ring[inv == i]
+        colours.append(np.median(px, axis=0))
+        spreads.append(np.percentile(np.abs(px - colours[-1]).max(axis=1), 95))
+    # merge colours that are the same within noise
+    colours_arr = np.array(colours, dtype=np.float32)
+    tol = float(np.clip(max(spreads) * 1.6 + 8, 18, 60))
+    return colours_arr, tol
+
+
+# --------------------------------------------------------------------------- #
+# Separator profiles along one axis (columns of `img`; transpose for rows)
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) runs of True."""
+    if not mask.any():
+        return []
+    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
+
+
+def _box_mean(v: np.ndarray, r: int) -> np.ndarray:
+    if r <= 0:
+        return v.astype(np.float64)
+    c = np.concatenate([[0.0], np.cumsum(v, dtype=np.float64)])
+    n = len(v)
+    lo = np.clip(np.arange(n) - r, 0, n)
+    hi = np.clip(np.arange(n) + r + 1, 0, n)
+    return (c[hi] - c[lo]) / (hi - lo)
+
+
+@dataclass
+class _Profile:
+    sep: np.ndarray  # separator strength per line, [0, 1]
+    strip: np.ndarray  # uniform-line strength, [0, 1]
+    colour: np.ndarray  # median colour of each line (n, 3)
+    content: np.ndarray  # foreground (or detail) amount per line
+
+
+def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
+    """Separator evidence for every column of ``img`` (H x W x 3 float)."""
+    h, w = img.shape[:2]
+    med = np.median(img, axis=0)  # (W, 3)
+    dev = np.abs(img - med[None]).max(axis=2)  # (H, W)
+    strip = (dev < max(16.0, tol * 0.6)).mean(axis=0)
+    strip = np.clip((strip - 0.75) / 0.2, 0, 1)
+
+    # seam: a step between two columns along most of their length
+    step = np.abs(np.diff(img, axis=1)).sum(axis=2)  # (H, W-1)
+    seam_line = np.median(step, axis=0)
+    seam = np.zeros(w)
+    if w > 4:
+        local = _box_mean(seam_line, max(4, w // 16)) + 2.0
+        ratio = seam_line / local
+        s = np.clip((ratio - 2.0) / 2.0, 0, 1) * np.clip((seam_line - 6.0) / 10.0, 0, 1)
+        seam[1:] = np.maximum(seam[1:], s)
+        seam[:-1] = np.maximum(seam[:-1], s)
+
+    if fg is not None:
+        content = fg.mean(axis=0)
+        # content that runs straight across a thin line (guide lines drawn over
+        # sprites) means the line is not a cell boundary
+        d = 3
+        across = np.zeros(w)
+        if w > 2 * d:
+            both = fg[:, : w - 2 * d] & fg[:, 2 * d :]
+            across[d : w - d] = both.mean(axis=0)
+        ref = _box_mean(content, max(3, w // 12))
+        empty = 1.0 - content / np.maximum(ref, 0.02)
+        empty = np.clip((empty - 0.35) / 0.45, 0, 1)
+        strip = strip * np.clip(1.0 - across / np.maximum(ref, 0.02) * 2.0, 0, 1)
+        sep = np.maximum.reduce([empty, strip, seam * 0.8])
+    else:
+        content = 1.0 - strip
+        sep = np.maximum(strip, seam)
+    return _Profile(sep=sep, strip=strip, colour=med, content=content)
+
+
+# --------------------------------------------------------------------------- #
+# Choosing cuts on one axis
+
+
+@dataclass
+class _AxisFit:
+    n: int
+    lo: int
+    hi: int
+    cuts: list[int]  # interior cut positions (n - 1)
+    strength: float  # weakest cut's separator strength
+    score: float
+
+
+def _snap(sep: np.ndarray, nominal: float, radius: float) -> tuple[int, float]:
+    L = len(sep)
+    a = int(max(1, np.floor(nominal - radius)))
+    b = int(min(L - 1, np.ceil(nominal + radius)))
+    if b <= a:
+        x = int(np.clip(round(nominal), 0, L - 1))
+        return x, float(sep[x])
+    win = sep[a : b + 1]
+    best = win.max()
+    # centre of the widest plateau near the best value, nearest to nominal
+    good = win >= best - 0.05
+    runs = _runs(good)
+    cand = []
+    for s, e in runs:
+        centre = a + (s + e - 1) / 2.0
+        cand.append(((e - s), -abs(centre - nominal), centre))
+    cand.sort(reverse=True)
+    x = int(round(cand[0][2]))
+    return x, float(best)
+
+
+def _fit_axis(prof: _Profile, n: int, lo: int, hi: int, *, strict: bool = True) -> _AxisFit:
+    sep = prof.sep
+    span = hi - lo
+    pitch = span / n
+    cuts, strengths = [], []
+    prev = lo
+    for k in range(1, n):
+        # follow drift: aim one pitch past the previous cut, pulled toward even spacing
+        nominal = 0.5 * (lo + k * pitch) + 0.5 * (prev + pitch)
+        x, s = _snap(sep, nominal, SNAP * pitch)
+        cuts.append(x)
+        strengths.append(s)
+        prev = x
+    edges = [lo] + cuts + [hi]
+    sizes = np.diff(edges)
+    bad = _AxisFit(n, lo, hi, cuts, 0.0, -1.0)
+    if n > 1 and (sizes.min() <= 0 or sizes.max() / max(sizes.min(), 1) > 1.45):
+        return bad
+    if strict and n > 1:
+        # every band between cuts must hold content: a lattice finer than the
+        # real one puts whole bands in the empty space between subjects
+        amounts = np.array([prof.content[a:b].mean() for a, b in zip(edges[:-1], edges[1:])])
+        if amounts.min() < 0.3 * np.median(amounts):
+            return bad
+    strength = min(strengths) if strengths else 1.0
+    return _AxisFit(n, lo, hi, cuts, strength, float(np.mean(strengths)) if strengths else 1.0)
+
+
+def _similarity(gray: np.ndarray, edges: list[int]) -> float:
+    """How alike the bands between ``edges`` look (mean correlation with the median band)."""
+    from PIL import Image
+
+    if len(edges) <= 2:
+        return 0.0
+    thumbs = []
+    for a, b in zip(edges[:-1], edges[1:]):
+        band = gray[:, a:b]
+        t = np.asarray(Image.fromarray(band).resize((12, 24), Image.Resampling.BOX), dtype=np.float32)
+        t = t - t.mean()
+        thumbs.append(t / (np.linalg.norm(t) + 1e-3))
+    ref = np.median(np.stack(thumbs), axis=0)
+    ref = ref / (np.linalg.norm(ref) + 1e-3)
+    return float(np.mean([float((t * ref).sum()) for t in thumbs]))
+
+
+def _bounds(prof: _Profile, length: int) -> list[tuple[int, int]]:
+    """Candidate outer bounds: the whole line, or inside strong outer strips."""
+    sep = prof.strip
+    los, his = [0], [length]
+    margin = int(length * 0.3)
+    for s, e in _runs(sep[:margin] >= 0.8):
+        if e - s >= 1:
+            los.append(int(e))
+    for s, e in _runs(sep[length - margin :] >= 0.8):
+        if e - s >= 1:
+            his.append(int(length - margin + s))
+    los = sorted(set(los))[:4]
+    his = sorted(set(his))[-4:]
+    return [(a, b) for a in los for b in his if b - a >= length * 0.4]
+
+
+def _choose_count(prof: _Profile, length: int, n_given: int | None, gray: np.ndarray | None = None) -> _AxisFit:
+    bounds = _bounds(prof, length)
+    if n_given is not None:
+        best = None
+        for lo, hi in bounds:
+            fit = _fit_axis(prof, n_given, lo, hi, strict=False)
+            key = (fit.score >= 0, fit.strength, fit.score, hi - lo)
+            if best is None or key > best[0]:
+                best = (key, fit)
+        fit = best[1]
+        if fit.score < 0:  # irregular: fall back to even division of the whole line
+            fit = _even(n_given, 0, length)
+        return fit
+    n_max = max(1, min(MAX_CELLS_PER_AXIS, length // MIN_CELL_PX))
+    found = []
+    for lo, hi in bounds:
+        for n in range(2, n_max + 1):
+            if (hi - lo) / n < MIN_CELL_PX:
+                break
+            fit = _fit_axis(prof, n, lo, hi)
+            if fit.score < 0 or fit.strength < CUT_OK:
+                continue
+            found.append(fit)
+    if not found:
+        return _AxisFit(1, 0, length, [], 1.0, 1.0)
+    if gray is not None:
+        sims = [_similarity(gray, [f.lo] + f.cuts + [f.hi]) for f in found]
+        top = max(sims)
+        found = [f for f, s in zip(found, sims) if s >= top - 0.15]
+    return max(found, key=lambda f: (f.n, f.score, f.hi - f.lo))
+
+
+def _even(n: int, lo: int, hi: int) -> _AxisFit:
+    cuts = [round(lo + k * (hi - lo) / n) for k in range(1, n)]
+    return _AxisFit(n, lo, hi, cuts, 0.0, 0.0)
+
+
+def _refine(sep: np.ndarray, fit: _AxisFit) -> list[int]:
+    """Re-snap interior cuts on a band's own profile (ragged rows, drift)."""
+    if fit.n == 1:
+        return [fit.lo, fit.hi]
+    pitch = (fit.hi - fit.lo) / fit.n
+    out = []
+    for c in fit.cuts:
+        x, s = _snap(sep, c, 0.12 * pitch)
+        out.append(x if s >= sep[c] + 0.15 else c)
+    return [fit.lo] + out + [fit.hi]
+
+
+# --------------------------------------------------------------------------- #
+# Boxes, gutters, empty cells
+
+
+def _trim(img: np.ndarray, fg, box: list[int], bgcols, tol: float) -> list[int]:
+    """Shrink a cell box past uniform gutter/border lines on each side."""
+    x0, y0, x1, y1 = box
+    cell = img[y0:y1, x0:x1]
+    if cell.size == 0:
+        return box
+    h, w = cell.shape[:2]
+    lim_x, lim_y = max(1, int(w * 0.2)), max(1, int(h * 0.2))
+    thr = max(16.0, tol * 0.6)
+
+    def uniform(line: np.ndarray) -> tuple[bool, np.ndarray]:
+        med = np.median(line, axis=0)
+        return (np.abs(line - med).max(axis=1) < thr).mean() >= 0.9, med
+
+    def is_cell_background(colour: np.ndarray) -> bool:
+        # a strip the colour of most of the cell is the cell's own background
+        near = (np.abs(cell - colour).max(axis=2) < thr).mean()
+        return near > 0.3
+
+    def walk(get, limit):
+        k, colour = 0, None
+        while k < limit:
+            ok, med = uniform(get(k))
+            if not ok:
+                break
+            if colour is None:
+                if is_cell_background(med):
+                    return 0
+                colour = med
+            elif np.abs(med - colour).max() > 2 * thr and not uniform(get(k))[0]:
+                break
+            k += 1
+        return k
+
+    left = walk(lambda k: cell[:, k], lim_x)
+    right = walk(lambda k: cell[:, w - 1 - k], lim_x)
+    top = walk(lambda k: cell[k, :], lim_y)
+    bottom = walk(lambda k: cell[h - 1 - k, :], lim_y)
+    # one more pixel past a hard edge: anti-aliased gutter edges bleed colour
+    pad = lambda k: k + 1 if k else 0
+    return [x0 + pad(left), y0 + pad(top), x1 - pad(right), y1 - pad(bottom)]
+
+
+def _content(img: np.ndarray, fg, box) -> float:
+    x0, y0, x1, y1 = box
+    if fg is not None:
+        return float(fg[y0:y1, x0:x1].mean())
+    cell = img[y0:y1, x0:x1]
+    return float(cell.std(axis=(0, 1)).mean())
+
+
+def _band(img, fg, band: slice, axis: int):
+    """The sub-image of a row band (axis=1: look for columns) or column band (axis=0: rows), as columns."""
+    if axis == 1:
+        return img[band], None if fg is None else fg[band]
+    return img[:, band].transpose(1, 0, 2), None if fg is None else fg[:, band].T
+
+
+def _band_cuts(img, fg, tol, fit: _AxisFit, band: slice, axis: int) -> list[int]:
+    if fit.n == 1 or band.stop - band.start < 8:
+        return [fit.lo] + fit.cuts + [fit.hi]
+    sub, subfg = _band(img, fg, band, axis)
+    return _refine(_profile(sub, subfg, tol).sep, fit)
+
+
+def _per_band_count(img, fg, tol, gray, edges, axis: int) -> _AxisFit | None:
+    """Count cells along one axis inside each band of the other; agree on one n."""
+    fits = []
+    for a, b in zip(edges[:-1], edges[1:]):
+        sub, subfg = _band(img, fg, slice(a, b), axis)
+        g = gray[a:b] if axis == 1 else gray[:, a:b].T
+        prof = _profile(sub, subfg, tol)
+        fits.append(_choose_count(prof, sub.shape[1], None, g))
+    ns = [f.n for f in fits]
+    n = max(set(ns), key=ns.count)
+    if n == 1 or ns.count(n) < max(2, (len(ns) + 1) // 2):
+        return None
+    agree = [f for f in fits if f.n == n]
+    lo = int(np.median([f.lo for f in agree]))
+    hi = int(np.median([f.hi for f in agree]))
+    cuts = [int(np.median(c)) for c in zip(*[f.cuts for f in agree])]
+    return _AxisFit(n, lo, hi, cuts, min(f.strength for f in agree), float(np.mean([f.score for f in agree])))
+
+
+def detect_layout(
+    rgb: Frame, alpha: np.ndarray | None = None, *, rows: int | None = None, cols: int | None = None
+) -> Layout:
+    """Find rows, columns and the box of every real frame.
+
+    With ``rows``/``cols`` given they are used, but each cut snaps to the real
+    boundary near the even-division line, and a warning is added when the
+    image clearly shows another layout.
+    """
     h, w = rgb.shape[:2]
     check_grid_args(w, h, rows, cols)
-    rows = rows or 1
-    cols = cols or 1
-    xs = [round(i * w / cols) for i in range(cols + 1)]
-    ys = [round(i * h / rows) for i in range(rows + 1)]
-    boxes, cells = [], []
-    for r in range(rows):
-        for c in range(cols):
-            boxes.append((xs[c], ys[r], xs[c + 1] - xs[c], ys[r + 1] - ys[r]))
-            cells.append((r, c))
-    return Layout(rows, cols, tuple(boxes), tuple(cells), (w, h), (), "equal")
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise InputError("expected an RGB image")
+    work = _prepare(rgb, alpha)
+    img, fg = work.rgb, work.fg
+    H, W = img.shape[:2]
+
+    gray = (img @ np.array([0.299, 0.587, 0.114], dtype=np.float32)).astype(np.uint8)
+    col_prof = _profile(img, fg, work.tol)
+    row_prof = _profile(img.transpose(1, 0, 2), None if fg is None else fg.T, work.tol)
+    xfit = _choose_count(col_prof, W, cols, gray)
+    yfit = _choose_count(row_prof, H, rows, gray.T)
+
+    # Photo plates: seams between panels are often not collinear from one row
+    # to the next, so look for columns inside each row band (and vice versa).
+    if cols is None and xfit.n == 1 and yfit.n > 1:
+        xfit = _per_band_count(img, fg, work.tol, gray, [yfit.lo] + yfit.cuts + [yfit.hi], axis=1) or xfit
+    if rows is None and yfit.n == 1 and xfit.n > 1:
+        yfit = _per_band_count(img, fg, work.tol, gray, [xfit.lo] + xfit.cuts + [xfit.hi], axis=0) or yfit
+
+    warnings: list[str] = []
+    if rows is not None or cols is not None:
+        free_x = xfit if cols is None else _choose_count(col_prof, W, None, gray)
+        free_y = yfit if rows is None else _choose_count(row_prof, H, None, gray.T)
+        confident = free_x.strength >= 0.8 and free_y.strength >= 0.8
+        if confident and (free_y.n, free_x.n) != (yfit.n, xfit.n) and (free_x.n > 1 or free_y.n > 1):
+            warnings.append(
+                f"asked for {yfit.n}x{xfit.n} (rows x cols) but the image looks like "
+                f"{free_y.n}x{free_x.n}: check --rows/--cols"
+            )
+        if (xfit.n > 1 and xfit.strength < 0.3) or (yfit.n > 1 and yfit.strength < 0.3):
+            warnings.append("no clear boundaries near the asked cuts: cells are cut by even division")
+
+    # per-band refinement: column cuts per row band, row cuts per column band
+    ycuts = [yfit.lo] + yfit.cuts + [yfit.hi]
+    xcuts = [xfit.lo] + xfit.cuts + [xfit.hi]
+    xcuts_by_row = [_band_cuts(img, fg, work.tol, xfit, slice(ycuts[r], ycuts[r + 1]), 1) for r in range(yfit.n)]
+    ycuts_by_col = [_band_cuts(img, fg, work.tol, yfit, slice(xcuts[c], xcuts[c + 1]), 0) for c in range(xfit.n)]
+
+    cells = []
+    for r in range(yfit.n):
+        for c in range(xfit.n):
+            box = [xcuts_by_row[r][c], ycuts_by_col[c][r], xcuts_by_row[r][c + 1], ycuts_by_col[c][r + 1]]
+            box = _trim(img, fg, box, work.bg, work.tol)
+            cells.append(((r, c), box))
+
+    # cells with no content are not frames (blank tail cells, black filler)
+    amounts = np.array([_content(img, fg, b) for _, b in cells])
+    ref = np.median(amounts) if len(amounts) else 0.0
+    keep = [i for i, a in enumerate(amounts) if not (a < 0.12 * ref or (fg is None and a < 2.0) or (fg is not None and a < 0.002))]
+    if len(keep) < len(cells):
+        dropped = [cells[i][0] for i in range(len(cells)) if i not in keep]
+        names = ", ".join(f"r{r + 1}c{c + 1}" for r, c in dropped)
+        warnings.append(f"{len(dropped)} empty cell(s) skipped ({names})")
+    if not keep:
+        keep = list(range(len(cells)))
+
+    s = work.scale
+    boxes, where = [], []
+    for i in keep:
+        (r, c), (x0, y0, x1, y1) = cells[i]
+        X0, Y0 = int(round(x0 * s)), int(round(y0 * s))
+        X1, Y1 = int(round(x1 * s)), int(round(y1 * s))
+        X1, Y1 = min(max(X1, X0 + 1), w), min(max(Y1, Y0 + 1), h)
+        boxes.append((X0, Y0, X1 - X0, Y1 - Y0))
+        where.append((r, c))
+
+    method = "alpha" if (alpha is not None and fg is not None and work.bg is None) else ("background" if fg is not None else "lines")
+    if rows is not None or cols is not None:
+        method = "given+" + method
+    return Layout(yfit.n, xfit.n, tuple(boxes), tuple(where), (w, h), tuple(warnings), method)
