@@ -36,6 +36,8 @@ WORK_MAX_SIDE = 1024  # detection runs on an image no larger than this
 MAX_CELLS_PER_AXIS = 16
 MIN_CELL_PX = 8
 CUT_OK = 0.5  # separator strength a cut needs to count as real
+SIM_DROP = 0.25  # a lattice whose cells look much less alike than the best one is not the grid
+PERIOD_MIN = 0.25  # autocorrelation of the separator profile at the pitch
 SNAP = 0.2  # how far (fraction of the pitch) a cut may move from even spacing
 
 
@@ -290,6 +292,26 @@ def _fit_axis(prof: _Profile, n: int, lo: int, hi: int, *, strict: bool = True) 
     return _AxisFit(n, lo, hi, cuts, strength, float(np.mean(strengths)) if strengths else 1.0)
 
 
+def _periodicity(sep: np.ndarray, fit: _AxisFit) -> float:
+    """Autocorrelation of the separator profile at the lattice pitch (drift-tolerant).
+
+    A real grid repeats at its pitch; a finer lattice that happens to find
+    empty lines (waists, gaps between legs) does not.
+    """
+    v = sep[fit.lo : fit.hi].astype(np.float64)
+    v = v - v.mean()
+    denom = float((v * v).sum())
+    if denom <= 1e-9:
+        return 0.0
+    pitch = (fit.hi - fit.lo) / fit.n
+    best = -1.0
+    for lag in range(max(1, int(pitch * 0.94)), int(np.ceil(pitch * 1.06)) + 1):
+        if lag >= len(v):
+            break
+        best = max(best, float((v[:-lag] * v[lag:]).sum()) / denom)
+    return best
+
+
 def _similarity(gray: np.ndarray, edges: list[int]) -> float:
     """How alike the bands between ``edges`` look (mean correlation with the median band)."""
     from PIL import Image
@@ -308,18 +330,19 @@ def _similarity(gray: np.ndarray, edges: list[int]) -> float:
 
 
 def _bounds(prof: _Profile, length: int) -> list[tuple[int, int]]:
-    """Candidate outer bounds: the whole line, or inside strong outer strips."""
-    sep = prof.strip
+    """Candidate outer bounds: the whole line, or inside strong separators near the ends.
+
+    Borders, paper margins and caption blocks under a plate sit outside the
+    lattice; any strong separator in the outer 30 % may be where it starts.
+    """
     los, his = [0], [length]
     margin = int(length * 0.3)
-    for s, e in _runs(sep[:margin] >= 0.8):
-        if e - s >= 1:
-            los.append(int(e))
-    for s, e in _runs(sep[length - margin :] >= 0.8):
-        if e - s >= 1:
-            his.append(int(length - margin + s))
-    los = sorted(set(los))[:4]
-    his = sorted(set(his))[-4:]
+    for s, e in _runs(prof.sep[:margin] >= 0.8):
+        los.append(int(e))
+    for s, e in _runs(prof.sep[length - margin :] >= 0.8):
+        his.append(int(length - margin + s))
+    los = sorted(set(los))[:6]
+    his = sorted(set(his))[-6:]
     return [(a, b) for a in los for b in his if b - a >= length * 0.4]
 
 
@@ -348,10 +371,13 @@ def _choose_count(prof: _Profile, length: int, n_given: int | None, gray: np.nda
             found.append(fit)
     if not found:
         return _AxisFit(1, 0, length, [], 1.0, 1.0)
+    found = [f for f in found if _periodicity(prof.sep, f) >= PERIOD_MIN]
+    if not found:
+        return _AxisFit(1, 0, length, [], 1.0, 1.0)
     if gray is not None:
         sims = [_similarity(gray, [f.lo] + f.cuts + [f.hi]) for f in found]
         top = max(sims)
-        found = [f for f, s in zip(found, sims) if s >= top - 0.15]
+        found = [f for f, s in zip(found, sims) if s >= top - SIM_DROP]
     return max(found, key=lambda f: (f.n, f.score, f.hi - f.lo))
 
 
