@@ -70,15 +70,20 @@ def flat_grid(
     return img, Layout(rows, cols, tuple(boxes), tuple(cells), (W, H), (), "test")
 
 
-def scene_frames(n: int, w: int = 96, h: int = 64, *, static_background: bool = True, seed: int = 0) -> list[np.ndarray]:
+def scene_frames(
+    n: int, w: int = 96, h: int = 64, *, static_background: bool = True, texture: bool = False, seed: int = 0
+) -> list[np.ndarray]:
     """``n`` distinct frames: a smooth gradient background and a moving disc.
 
     With ``static_background`` only the disc changes between frames (the case
-    frame-difference transparency is for).
+    frame-difference transparency is for); ``texture`` adds a fixed grain to
+    that background; otherwise every frame gets its own noise.
     """
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     bg = np.stack([60 + 120 * xx / w, 80 + 100 * yy / h, 160 - 60 * xx / w], axis=-1)
+    if texture:
+        bg += rng.normal(0, 6, bg.shape)
     out = []
     for i in range(n):
         f = bg.copy()
