@@ -1,0 +1,325 @@
+"""Command line: ``python -m gridanim detect|animate ...`` (a stable contract).
+
+This module owns argument parsing, writing output files, the ``--json`` report
+and turning errors into one ``error: ...`` line on stderr:
+
+* exit 0: done;
+* exit 2: the user can fix it (bad image, bad argument, encoder failure:
+  any :class:`~gridanim.errors.GridanimError`, and argparse usage errors);
+* exit 1: a bug (``error: internal error: ...``; set ``GRIDANIM_DEBUG=1`` for
+  the traceback).
+
+With ``--json`` stdout carries exactly one JSON object and nothing else;
+warnings go inside it. Startup is kept lean: heavy modules are imported inside
+the command functions, and only what the command needs (never gradio, openai
+or imageio on the detect/animate path).
+
+Adding a subcommand: write ``add_<name>(subparsers)`` that builds its parser
+and calls ``set_defaults(func=cmd_<name>)``, and ``cmd_<name>(args) -> int``;
+then list ``add_<name>`` in :data:`SUBCOMMANDS`. ``generate`` / ``presets``
+(OpenAI side) and ``deploy`` are expected there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+PROG = "python -m gridanim"
+
+EXAMPLES = f"""examples:
+  {PROG} detect grid.png --json
+  {PROG} animate grid.png --rows 3 --cols 4 --fps 8 --gif out.gif --mp4 out.mp4
+  {PROG} animate grid.png --order pingpong --stabilize --smooth 1 --gif out.gif
+  {PROG} animate grid.png --order 1-4,6,8 --frame-ms 90 --webp out.webp --zip frames.zip
+"""
+
+
+class CliError(Exception):
+    """A usage error found by argparse (exit 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one ``error: ...`` line, not usage + message."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise CliError(f"{message} (see {self.prog} --help)")
+
+
+# --------------------------------------------------------------------------- small parsers
+
+
+def _int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    return v
+
+
+def _number(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    return v
+
+
+def _color(text: str) -> tuple[int, int, int]:
+    t = text.strip().lstrip("#")
+    try:
+        if len(t) == 6:
+            return (int(t[0:2], 16), int(t[2:4], 16), int(t[4:6], 16))
+        parts = [int(p) for p in text.split(",")]
+        if len(parts) == 3 and all(0 <= p <= 255 for p in parts):
+            return (parts[0], parts[1], parts[2])
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"expected a colour like #ffffff or 255,255,255, got {text!r}")
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def _add_grid_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("image", metavar="IMAGE", help="the grid image (PNG, JPEG, WebP, ...)")
+    p.add_argument("--rows", type=_int, help="number of rows (default: detected)")
+    p.add_argument("--cols", type=_int, help="number of columns (default: detected)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout instead of a summary")
+
+
+def add_detect(sub) -> None:
+    p = sub.add_parser(
+        "detect",
+        help="find the rows, columns and frame boxes of a grid",
+        description="Find the rows, columns and frame boxes of a grid image.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_grid_args(p)
+    p.set_defaults(func=cmd_detect)
+
+
+def add_animate(sub) -> None:
+    p = sub.add_parser(
+        "animate",
+        help="turn a grid into a looping GIF / MP4 / WebP / ZIP of frames",
+        description="Cut a grid into frames and write a looping animation. "
+        "GIF delays are stored in 10 ms steps: an fps that does not divide 1000 ms "
+        "evenly is met on average by mixing delays (e.g. 120/130 ms for 8 fps) "
+        "unless --uniform-delays.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_grid_args(p)
+    t = p.add_argument_group("frames and timing")
+    t.add_argument("--fps", type=_number, default=8.0, help="frames per second (default 8)")
+    t.add_argument("--frame-ms", type=_number, help="milliseconds per frame (overrides --fps)")
+    t.add_argument("--uniform-delays", action="store_true", help="give every frame the same rounded delay")
+    t.add_argument("--order", default="forward", help="forward, reverse, pingpong (1 2 3 2 ...) or a list like 1-4,6,8")
+    t.add_argument("--drop", default="", help="frames to leave out, e.g. 5,7-8 (numbers as in the grid, from 1)")
+    t.add_argument("--inset", type=_int, default=0, help="pixels trimmed from every side of each frame")
+    t.add_argument("--stabilize", action="store_true", help="line frames up to remove jitter between panels")
+    t.add_argument("--smooth", type=_int, default=0, metavar="N", help="insert N cross-fade frames between frames (loop length kept)")
+    t.add_argument("--max-size", type=_int, metavar="PX", help="scale frames down so the longest side is at most PX")
+    t.add_argument("--background", type=_color, default=(255, 255, 255), help="colour behind transparent pixels (default #ffffff)")
+    o = p.add_argument_group("outputs")
+    o.add_argument("--gif", metavar="PATH", help="write a GIF here")
+    o.add_argument("--mp4", metavar="PATH", help="write an H.264 MP4 here")
+    o.add_argument("--webp", metavar="PATH", help="write an animated WebP here")
+    o.add_argument("--zip", metavar="PATH", help="write a ZIP of PNG frames here")
+    o.add_argument("--loop", type=_int, default=0, help="GIF/WebP loop count, 0 = forever (default)")
+    o.add_argument("--gif-quality", choices=("high", "fast"), default="high", help="high (default) or fast")
+    o.add_argument("--gif-max-kb", type=_number, metavar="KB", help="shrink colours, then size, until the GIF fits")
+    o.add_argument("--mp4-repeat", type=_int, default=0, metavar="N", help="play the loop N times in the MP4 (default 0 = enough for 3 s)")
+    p.set_defaults(func=cmd_animate)
+
+
+# Subcommand builders, in help order. Other modules' commands (generate,
+# presets, deploy) are added by appending their ``add_<name>`` here.
+SUBCOMMANDS: list[Callable] = [add_detect, add_animate]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="gridanim: turn a grid of animation panels into a clean looping GIF and MP4.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"gridanim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for add in SUBCOMMANDS:
+        add(sub)
+    return parser
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _layout_report(layout, scale: float) -> dict:
+    d = layout.to_dict()
+    if scale != 1.0:  # the loader downscaled a huge image: report source pixels
+        d["boxes"] = [[round(v * scale) for v in b] for b in layout.boxes]
+        d["frame_size"] = [round(v * scale) for v in layout.frame_size]
+        d["image_size"] = [round(v * scale) for v in layout.image_size]
+    return d
+
+
+def _emit(args, report: dict, lines: Sequence[str]) -> None:
+    if args.json:
+        sys.stdout.write(json.dumps(report) + "\n")
+    else:
+        sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()
+
+
+def cmd_detect(args) -> int:
+    from .images import load_image
+    from .layout import detect_layout
+
+    img = load_image(args.image)
+    layout = detect_layout(img.rgb, img.alpha, rows=args.rows, cols=args.cols)
+    report = {"command": "detect", "image": str(args.image)}
+    report.update(_layout_report(layout, img.scale))
+    report["outputs"] = {}
+    report["warnings"] = list(img.notes) + list(layout.warnings)
+    fw, fh = report["frame_size"]
+    lines = [f"{Path(args.image).name}: {layout.rows} rows x {layout.cols} columns, {layout.frames} frames of {fw}x{fh}"]
+    lines += [f"  frame {i:>2}: x={b[0]} y={b[1]} w={b[2]} h={b[3]}" for i, b in enumerate(report["boxes"], 1)]
+    lines += [f"warning: {w}" for w in report["warnings"]]
+    _emit(args, report, lines)
+    return 0
+
+
+def _write(path: str, data: bytes) -> None:
+    from .errors import InputError
+
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise InputError(f"{p} is a folder: give a file name such as {p / 'out'}")
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp = p.with_name(f".{p.name}.part")
+        tmp.write_bytes(data)
+        os.replace(tmp, p)
+    except OSError as e:
+        raise InputError(f"cannot write {p} ({e.strerror or e}): choose another path") from None
+
+
+def _kb(n: int) -> str:
+    return f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1048576:.1f} MB"
+
+
+def cmd_animate(args) -> int:
+    from .animate import AnimateOptions, animate, render
+
+    opts = AnimateOptions(
+        rows=args.rows,
+        cols=args.cols,
+        inset=args.inset,
+        fps=args.fps,
+        frame_ms=args.frame_ms,
+        order=args.order,
+        drop=args.drop,
+        stabilize=args.stabilize,
+        smooth=args.smooth,
+        loop=args.loop,
+        max_size=args.max_size,
+        gif_quality=args.gif_quality,
+        gif_max_bytes=None if args.gif_max_kb is None else int(args.gif_max_kb * 1024),
+        mp4_repeat=args.mp4_repeat,
+        uniform_delays=args.uniform_delays,
+        background=args.background,
+    )
+    opts.validate()  # cheap checks before reading the image
+    targets = {f: getattr(args, f) for f in ("gif", "mp4", "webp", "zip") if getattr(args, f)}
+    anim = animate(args.image, opts)
+    data = render(anim, targets)
+    for fmt, path in targets.items():
+        _write(path, data[fmt])
+
+    layout = anim.layout
+    report = {"command": "animate", "image": str(args.image)}
+    report.update(_layout_report(layout, anim.source_scale))
+    ow, oh = anim.frame_size
+    report.update(
+        {
+            "output_size": [ow, oh],
+            "sequence": [i + 1 for i in anim.sequence],
+            "output_frames": len(anim.frames),
+            "durations_ms": anim.durations_ms,
+            "loop_ms": anim.loop_ms,
+            "fps": args.fps if args.frame_ms is None else None,
+            "effective_fps": round(anim.effective_fps, 4),
+            "jitter_before_px": None if anim.jitter_before is None else round(anim.jitter_before, 2),
+            "jitter_after_px": None if anim.jitter_after is None else round(anim.jitter_after, 2),
+            "outputs": dict(targets),
+            "bytes": {f: len(data[f]) for f in targets},
+            "warnings": anim.warnings,
+        }
+    )
+    delays = "/".join(str(d) for d in sorted(set(anim.durations_ms)))
+    lines = [
+        f"{Path(args.image).name}: {layout.rows} rows x {layout.cols} columns, {layout.frames} frames",
+        f"animation: {len(anim.frames)} frames of {ow}x{oh}, {anim.effective_fps:.3g} fps ({delays} ms), loop {anim.loop_ms / 1000:.2f} s",
+    ]
+    if anim.jitter_before is not None:
+        lines.append(f"stabilised: jitter {anim.jitter_before:.1f} px -> {anim.jitter_after:.1f} px")
+    if targets:
+        lines += [f"wrote {path} ({_kb(len(data[f]))})" for f, path in targets.items()]
+    else:
+        lines.append("no file written: add --gif PATH, --mp4 PATH, --webp PATH or --zip PATH")
+    lines += [f"warning: {w}" for w in anim.warnings]
+    _emit(args, report, lines)
+    return 0
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def _fail(message: str) -> None:
+    sys.stderr.write("error: " + " ".join(str(message).split()) + "\n")
+    sys.stderr.flush()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 2 user error, 1 bug)."""
+    debug = os.environ.get("GRIDANIM_DEBUG") == "1"
+    import warnings
+
+    if not debug:
+        warnings.simplefilter("ignore")  # library warnings must not add stderr lines
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.func(args) or 0)
+    except CliError as e:
+        _fail(str(e))
+        return 2
+    except KeyboardInterrupt:
+        _fail("interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as e:
+        from .errors import GridanimError
+
+        if isinstance(e, GridanimError):
+            _fail(str(e))
+            return 2
+        if isinstance(e, MemoryError):
+            _fail("out of memory: use a smaller image or --max-size")
+            return 2
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        _fail(f"internal error: {type(e).__name__}: {e} (set GRIDANIM_DEBUG=1 for details and report it)")
+        return 1
