@@ -141,7 +141,8 @@ def add_animate(sub) -> None:
 
 # Subcommand builders, in help order. Other modules' commands (generate,
 # presets, deploy) are added by appending their ``add_<name>`` here.
-SUBCOMMANDS: list[Callable] = [add_detect, add_animate]
+from .cli_generate import add_generate, add_presets  # noqa: E402  (OpenAI side; imports nothing heavy)
+SUBCOMMANDS: list[Callable] = [add_detect, add_animate, add_generate, add_presets]
 
 
 def build_parser() -> argparse.ArgumentParser:
