@@ -91,18 +91,9 @@ def add_generate_parsers(sub) -> None:
 # --------------------------------------------------------------------------- commands
 
 
-def _money(x) -> str:
-    from .pricing import usd
-
-    return f"${usd(x):.4f}" if x < 1 else f"${usd(x):.2f}"
-
-
-def _range(lo, hi, approx: bool = False) -> str:
-    a = "~" if approx else ""
-    return f"{a}{_money(lo)}" if lo == hi else f"{a}{_money(lo)}-{_money(hi)}"
-
-
 def _quote_lines(p) -> list[str]:
+    from .pricing import format_usd
+
     q, e = p.quote, p.quote.estimate
     pw, ph = p.plan.panel
     ow, oh = q.one_by_one_size
@@ -110,9 +101,8 @@ def _quote_lines(p) -> list[str]:
     lines = [
         f"{style}{p.model.id}, {p.plan.size}, quality {p.quality}: {p.plan.rows} rows x {p.plan.cols} columns, "
         f"{p.plan.frames} panels of {pw}x{ph}" + (f", {len(p.references)} reference photo(s)" if p.references else ""),
-        f"estimate: {_range(e.low_usd, e.high_usd, e.approximate)} "
-        f"({_range(*q.per_frame_usd, e.approximate)} per frame; the same {q.frames} frames one by one at "
-        f"{ow}x{oh}: {_range(*q.one_by_one_usd, e.approximate)})",
+        f"estimate: {e.describe()} ({format_usd(*q.per_frame_usd, e.approximate)} per frame; "
+        f"the same {q.frames} frames one by one at {ow}x{oh}: {format_usd(*q.one_by_one_usd, e.approximate)})",
     ]
     lines += [f"note: {n}" for n in e.notes]
     return lines
@@ -151,7 +141,7 @@ def cmd_generate(args) -> int:
         return 0
 
     from .keys import make_client, resolve_key
-    from .pricing import CostLedger, usd
+    from .pricing import CostLedger, format_usd, usd
 
     key = resolve_key()  # env only on the command line
     # Without --json, the quote and progress go to stdout as they happen; stderr
@@ -205,7 +195,7 @@ def cmd_generate(args) -> int:
     if result.actual_usd is not None:
         u = result.usage
         lines.append(
-            f"cost: ${usd(result.actual_usd):.6f} ({_money(result.actual_usd / prepared.plan.frames)} per frame; "
+            f"cost: ${usd(result.actual_usd):.6f} ({format_usd(result.actual_usd / prepared.plan.frames)} per frame; "
             f"estimate was {prepared.quote.estimate.describe()}); usage: {u.text_in} text + {u.image_in} image tokens in, "
             f"{u.image_out} image tokens out"
         )

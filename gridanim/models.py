@@ -213,9 +213,8 @@ def check_model(name: str | None, today: _dt.date | None = None) -> tuple[ModelI
     day = _today(today)
     name = name or cat.default_model
     m = cat.lookup(name)
-    choices = ", ".join(offered_models(day))
     if m is None:
-        raise ModelUnavailableError(f"unknown image model '{name}': use one of {choices}")
+        raise ModelUnavailableError(f"unknown image model '{name}': use one of {', '.join(offered_models(day))}")
     instead = m.replacement or cat.default_model
     status = m.status_on(day)
     if status == "shutdown":

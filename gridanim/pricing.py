@@ -34,6 +34,16 @@ def usd(x: Decimal) -> float:
     return float(x.quantize(MICRO, rounding=ROUND_HALF_UP))
 
 
+def format_usd(lo: Decimal, hi: Decimal | None = None, approximate: bool = False) -> str:
+    """``$0.0482``, ``$0.0031-$0.1117``, ``~$0.0482`` (4 decimals under $1, else cents)."""
+
+    def one(x: Decimal) -> str:
+        return f"${usd(x):.4f}" if x < 1 else f"${usd(x):.2f}"
+
+    a = "~" if approximate else ""
+    return f"{a}{one(lo)}" if hi is None or hi == lo else f"{a}{one(lo)}-{one(hi)}"
+
+
 def text_tokens(text: str) -> int:
     """Approximate text tokens: one per 4 characters, rounded up (good to a few %)."""
     return max(1, math.ceil(len(text) / 4)) if text else 0
@@ -111,10 +121,7 @@ class Estimate:
         return self.high_usd
 
     def describe(self) -> str:
-        a = "~" if self.approximate else ""
-        if self.low_usd == self.high_usd:
-            return f"{a}${usd(self.high_usd):.4f}"
-        return f"{a}${usd(self.low_usd):.4f}-${usd(self.high_usd):.4f}"
+        return format_usd(self.low_usd, self.high_usd, self.approximate)
 
 
 def estimate(

@@ -13,6 +13,7 @@ from gridanim.pricing import (
     Usage,
     actual_cost,
     estimate,
+    format_usd,
     input_image_tokens,
     output_tokens,
     text_tokens,
@@ -155,6 +156,12 @@ def test_text_output_tokens_are_priced_when_reported():
 def test_usd_rounds_half_up_to_the_micro_dollar():
     assert usd(Decimal("0.0000005")) == 0.000001
     assert usd(Decimal("0.00000049")) == 0.0
+
+
+def test_format_usd():
+    assert format_usd(Decimal("0.048035")) == "$0.0480"
+    assert format_usd(Decimal("0.0031"), Decimal("0.1117"), True) == "~$0.0031-$0.1117"
+    assert format_usd(Decimal("2.5"), Decimal("2.5")) == "$2.50"
 
 
 def test_ledger_keeps_a_session_total():
