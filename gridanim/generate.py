@@ -39,7 +39,7 @@ from .models import ModelInfo, check_model, check_quality, load_catalog
 from .plan import GridPlan, build_prompt, draw_layout_guide, parse_shape, parse_size, plan_grid, smallest_size
 from .presets import Preset, get_preset
 from .pricing import CostLedger, Estimate, Usage, actual_cost, estimate, usd
-from .storage import Record, save_generation, update_record
+from .storage import Record, ensure_writable, save_generation, update_record
 
 ImageInput = Union[str, os.PathLike, bytes, tuple]
 """A reference photo: a path, raw bytes, or ``(filename, bytes)``."""
@@ -398,6 +398,7 @@ def stream_generation(
     before saving anything; once the grid is saved, later failures name its path.
     """
     p = request if isinstance(request, Prepared) else prepare(request, today=today)
+    ensure_writable(data_dir)  # a grid that cannot be saved must not be paid for
     t0 = time.monotonic()
     import openai
 
@@ -417,6 +418,7 @@ def stream_generation(
         warnings.append(f"OpenAI returned no usage, so the exact cost is unknown (estimate {p.quote.estimate.describe()})")
     elif ledger is not None:
         ledger.add(p.model.id, actual)
+    catalog = load_catalog()
     meta = {
         "prompt": p.prompt,
         "user_prompt": p.request.prompt,
@@ -433,7 +435,7 @@ def stream_generation(
         "cost": _cost_dict(p, usage, actual),
         "request_id": rid,
         "elapsed_s": round(elapsed, 1),
-        "prices": {"as_of": load_catalog().as_of, "source": load_catalog().source},
+        "prices": {"as_of": catalog.as_of, "source": catalog.source},
     }
     record = save_generation(png, meta, directory=data_dir)  # nothing after this can lose the image
     try:

@@ -7,6 +7,7 @@ cost, time and request id - never an API key: anything that looks like one
 (``sk-...``) is replaced by ``[redacted]`` before writing, and writers never pass
 one. Files are written atomically (temp file + rename).
 
+* :func:`ensure_writable` - fail early, before money is spent, if the dir is unusable.
 * :func:`save_generation` - write a new record, returns it.
 * :func:`update_record` - merge fields into a sidecar (layout, outputs...).
 * :func:`list_history` - saved generations, newest first (the app's History tab).
@@ -71,6 +72,22 @@ def _fail(action: str, path: Path, e: OSError) -> StorageError:
     return StorageError(f"cannot {action} {path} ({why}): set {ENV_DIR} to a writable folder")
 
 
+def ensure_writable(directory: str | os.PathLike | None = None) -> Path:
+    """Create the data dir and prove it takes a file; called *before* a paid request."""
+    d = data_dir(directory)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise _fail("create", d, e) from None
+    probe = d / f".probe.{secrets.token_hex(4)}.tmp"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise _fail("write to", d, e) from None
+    return d
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
@@ -93,11 +110,7 @@ def save_generation(
     now: _dt.datetime | None = None,
 ) -> Record:
     """Write the grid and its sidecar; returns the new :class:`Record`."""
-    d = data_dir(directory)
-    try:
-        d.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise _fail("create", d, e) from None
+    d = ensure_writable(directory)
     now = now or _dt.datetime.now(_dt.timezone.utc)
     rid = f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
     png_path, json_path = d / f"{rid}.png", d / f"{rid}.json"

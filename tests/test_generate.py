@@ -259,6 +259,14 @@ def test_no_connection_is_a_connection_failure():
         run_generation(CAT, nowhere, today=TODAY)
 
 
+def test_an_unwritable_data_dir_is_refused_before_paying(fake_openai, client, tmp_path, monkeypatch):
+    (tmp_path / "file").write_text("x")
+    monkeypatch.setenv("GRIDANIM_DATA_DIR", str(tmp_path / "file" / "data"))
+    with pytest.raises(E.StorageError, match="GRIDANIM_DATA_DIR"):
+        run_generation(CAT, client, today=TODAY)
+    assert fake_openai.requests == []
+
+
 @pytest.mark.parametrize("model", ["gpt-image-1", "dall-e-3", "gpt-image-9"])
 def test_unavailable_models_send_nothing(fake_openai, client, model):
     with pytest.raises(E.ModelUnavailableError):
