@@ -24,11 +24,9 @@ from __future__ import annotations
 import io
 import math
 import os
-import shutil
 import subprocess
 import tempfile
 import threading
-import zipfile
 from pathlib import Path
 from typing import Sequence
 
@@ -345,6 +343,8 @@ def ffmpeg_exe() -> str:
             return imageio_ffmpeg.get_ffmpeg_exe()
         except Exception:
             pass
+    import shutil
+
     exe = shutil.which("ffmpeg")
     if exe:
         return exe
@@ -385,7 +385,11 @@ def mp4_schedule(durations_ms: Sequence[int]) -> tuple[float, list[int]]:
 
 
 class Mp4Job:
-    """An MP4 encode running in the background; :meth:`result` returns the bytes."""
+    """An MP4 encode running in the background; :meth:`result` returns the bytes.
+
+    x264 encodes the loop once; ``repeat`` > 1 is then a stream copy with
+    ``-stream_loop`` (~15 ms instead of re-encoding every pass).
+    """
 
     def __init__(self, frames: Sequence[Frame], counts: Sequence[int], fps: float, repeat: int, crf: int, preset: str):
         h, w = frames[0].shape[:2]
@@ -394,15 +398,17 @@ class Mp4Job:
             raise InputError(f"frames of {w}x{h} are too small for MP4")
         self._tmp = tempfile.TemporaryDirectory(prefix="gridanim-mp4-")
         self._out = os.path.join(self._tmp.name, "out.mp4")
+        self._once = self._out if repeat <= 1 else os.path.join(self._tmp.name, "once.mp4")
         self._err = open(os.path.join(self._tmp.name, "ffmpeg.log"), "w+b")
         rate = f"{fps:.6f}".rstrip("0").rstrip(".")
+        self._exe = ffmpeg_exe()
         cmd = [
-            ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin",
+            self._exe, "-hide_banner", "-loglevel", "error", "-nostdin",
             "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{self._w}x{self._h}", "-framerate", rate, "-i", "pipe:0",
             "-an", "-filter_threads", "1", "-vf", "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p",
-            "-c:v", "libx264", "-threads", "1", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
+            "-c:v", "libx264", "-threads", "1", "-preset", preset, "-bf", "0", "-crf", str(crf), "-pix_fmt", "yuv420p",
             "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
-            "-movflags", "+faststart", "-f", "mp4", "-y", self._out,
+            "-movflags", "+faststart", "-f", "mp4", "-y", self._once,
         ]  # fmt: skip
         try:
             self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._err)
@@ -420,11 +426,10 @@ class Mp4Job:
         try:
             stdin = self._proc.stdin
             assert stdin is not None
-            for _ in range(self._repeat):
-                for f, c in zip(self._frames, self._counts):
-                    buf = memoryview(f).cast("B")
-                    for _ in range(c):
-                        stdin.write(buf)
+            for f, c in zip(self._frames, self._counts):
+                buf = memoryview(f).cast("B")
+                for _ in range(c):
+                    stdin.write(buf)
             stdin.close()
         except (BrokenPipeError, OSError, ValueError) as e:  # ffmpeg died: result() reports its stderr
             self._write_error = e
@@ -439,14 +444,28 @@ class Mp4Job:
                 self._proc.kill()
                 self._proc.wait()
                 raise EncodeError(f"ffmpeg took longer than {timeout:g} s: try fewer frames or a smaller --max-size") from None
-            if rc != 0 or self._write_error is not None or not os.path.exists(self._out):
-                self._err.seek(0)
-                msg = " ".join(self._err.read().decode("utf-8", "replace").split())[-300:] or f"exit code {rc}"
-                raise EncodeError(f"ffmpeg failed to write the MP4 ({msg}): check the frames, or skip --mp4")
+            if rc != 0 or self._write_error is not None or not os.path.exists(self._once):
+                self._fail(rc)
+            if self._once != self._out:
+                cmd = [
+                    self._exe, "-hide_banner", "-loglevel", "error", "-nostdin", "-stream_loop", str(self._repeat - 1),
+                    "-i", self._once, "-c", "copy", "-movflags", "+faststart", "-f", "mp4", "-y", self._out,
+                ]  # fmt: skip
+                try:
+                    rc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=self._err, timeout=timeout).returncode
+                except subprocess.TimeoutExpired:
+                    rc = -1
+                if rc != 0 or not os.path.exists(self._out):
+                    self._fail(rc)
             with open(self._out, "rb") as fh:
                 return fh.read()
         finally:
             self._cleanup()
+
+    def _fail(self, rc) -> None:
+        self._err.seek(0)
+        msg = " ".join(self._err.read().decode("utf-8", "replace").split())[-300:] or f"exit code {rc}"
+        raise EncodeError(f"ffmpeg failed to write the MP4 ({msg}): check the frames, or skip --mp4")
 
     def cancel(self) -> None:
         """Stop ffmpeg and discard the output."""
@@ -531,6 +550,8 @@ def encode_webp(frames: Sequence[Frame], durations_ms: Sequence[int] | int, *, l
 
 def encode_zip(frames: Sequence[Frame], prefix: str = "frame") -> bytes:
     """A ZIP with one PNG per frame: ``frame_001.png``, ``frame_002.png``, ..."""
+    import zipfile
+
     from PIL import Image
 
     check_frames(frames)

@@ -1,0 +1,397 @@
+"""Whole-process benchmark: ``python -m gridanim.bench [--runs N] [--json]``.
+
+Builds (in code, deterministically) a 1024x1536 grid of 3 rows x 4 columns that
+looks like an AI-made animation grid: a painterly textured background with
+per-panel noise, a moving subject, thin light gutters and an uneven border.
+It then times, as separate processes (median of ``--runs``):
+
+* **ours**: ``python -m gridanim animate grid.png --rows 3 --cols 4 --gif a.gif --mp4 a.mp4``
+* **naive**: a tiny standalone script: equal division, 5 % crop per side,
+  Pillow ``save(..., save_all=True, optimize=True)`` GIF only.
+
+and prints the time ratio, GIF sizes, mean SSIM of each GIF's decoded frames
+against the true frame content (the bench drew it, so it knows it), whether the
+MP4 is H.264 yuv420p with even dimensions, and whether the GIF loops forever
+with the delays asked. Targets (issue #2): ours <= 0.5x naive time, our SSIM
+>= naive, our GIF <= 1.1x naive's size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+W, H, ROWS, COLS = 1024, 1536, 3, 4
+FPS = 8.0
+MARGIN = 16  # true content drawn around each visible panel, for crops that overshoot
+
+
+@dataclass
+class BenchGrid:
+    grid: np.ndarray  # H x W x 3
+    panels: list[tuple[int, int, int, int]]  # visible (x, y, w, h) of each frame, row-major
+    scenes: list[np.ndarray]  # true content of each frame, panel grown by MARGIN on every side
+
+    def truth(self, k: int, region: tuple[int, int, int, int]) -> np.ndarray | None:
+        """True content of frame ``k`` over grid ``region`` (None if outside the drawn margin)."""
+        x, y, w, h = region
+        px, py = self.panels[k][:2]
+        sx, sy = x - px + MARGIN, y - py + MARGIN
+        s = self.scenes[k]
+        if sx < 0 or sy < 0 or sy + h > s.shape[0] or sx + w > s.shape[1]:
+            return None
+        return s[sy : sy + h, sx : sx + w]
+
+
+def _smooth_noise(rng: np.random.Generator, h: int, w: int, cell: int, stretch: float = 1.0) -> np.ndarray:
+    """Low-frequency noise in [-1, 1] by bicubic upsampling of a coarse random grid."""
+    from PIL import Image
+
+    ch, cw = max(2, h // cell + 2), max(2, int(w // (cell * stretch)) + 2)
+    coarse = rng.uniform(-1, 1, (ch, cw)).astype(np.float32)
+    im = Image.fromarray(coarse, mode="F").resize((w, h), Image.Resampling.BICUBIC)
+    return np.asarray(im)
+
+
+def _panel_edges(total: int, n: int, lead: int, trail: int, gutter: int, wobble: list[int]) -> list[tuple[int, int]]:
+    inner = total - lead - trail - gutter * (n - 1)
+    base = inner // n
+    sizes = [base + wobble[i % len(wobble)] for i in range(n)]
+    sizes[-1] += inner - sum(sizes)
+    out, pos = [], lead
+    for s in sizes:
+        out.append((pos, s))
+        pos += s + gutter
+    return out
+
+
+def _subject(scene: np.ndarray, k: int, n: int, rng: np.random.Generator) -> None:
+    """Draw a shaded figure whose pose depends on the frame index, antialiased by 3x supersampling."""
+    from PIL import Image, ImageDraw
+
+    sh, sw = scene.shape[:2]
+    ss = 3
+    layer = Image.new("RGBA", (sw * ss, sh * ss), (0, 0, 0, 0))
+    d = ImageDraw.Draw(layer)
+    t = 2 * np.pi * k / n
+    cx = sw * (0.5 + 0.12 * np.sin(t))
+    cy = sh * (0.55 - 0.05 * abs(np.sin(t)))
+    s = sw * 0.22
+
+    def ell(x, y, rx, ry, col):
+        d.ellipse([(x - rx) * ss, (y - ry) * ss, (x + rx) * ss, (y + ry) * ss], fill=col)
+
+    # shadow, legs, body, arms, head, eye
+    ell(sw * 0.5, sh * 0.8, s * 1.1, s * 0.18, (40, 35, 50, 90))
+    for side in (-1, 1):
+        lx = cx + side * s * 0.35 + side * s * 0.3 * np.sin(t + (side > 0) * np.pi)
+        d.line([(cx + side * s * 0.25) * ss, (cy + s * 0.9) * ss, lx * ss, (sh * 0.79) * ss], fill=(60, 45, 90, 255), width=int(s * 0.28 * ss))
+    ell(cx, cy, s * 0.75, s * 1.05, (205, 70, 60, 255))
+    ell(cx - s * 0.2, cy - s * 0.3, s * 0.35, s * 0.45, (235, 120, 95, 255))  # highlight
+    for side in (-1, 1):
+        ang = t * side + np.pi / 2 + side * 0.9
+        ax, ay = cx + side * s * 0.7, cy - s * 0.3
+        d.line([ax * ss, ay * ss, (ax + np.cos(ang) * s * 0.9 * side) * ss, (ay + np.sin(ang) * s * 0.5) * ss], fill=(190, 60, 55, 255), width=int(s * 0.2 * ss))
+    hy = cy - s * 1.45
+    ell(cx, hy, s * 0.55, s * 0.55, (245, 205, 160, 255))
+    ell(cx + s * 0.15 * np.cos(t), hy - s * 0.05, s * 0.09, s * 0.12, (30, 25, 40, 255))
+    ell(cx - s * 0.2, hy - s * 0.65, s * 0.6, s * 0.18, (70, 50, 120, 255))  # hat brim
+    small = np.asarray(layer.resize((sw, sh), Image.Resampling.BOX), dtype=np.float32)
+    a = small[..., 3:4] / 255.0
+    scene[:] = scene * (1 - a) + small[..., :3] * a
+
+
+def make_bench_grid(seed: int = 7) -> BenchGrid:
+    """The deterministic AI-like grid used by the benchmark and some tests."""
+    rng = np.random.default_rng(seed)
+    cols = _panel_edges(W, COLS, lead=11, trail=7, gutter=6, wobble=[1, -2, 2, 0])
+    rows = _panel_edges(H, ROWS, lead=13, trail=9, gutter=7, wobble=[-1, 2, 0])
+    # painterly background shared by all panels (same "style"), noise per panel
+    pw = max(w for _, w in cols) + 2 * MARGIN
+    ph = max(h for _, h in rows) + 2 * MARGIN
+    yy = np.linspace(0, 1, ph, dtype=np.float32)[:, None]
+    base = np.empty((ph, pw, 3), np.float32)
+    for c, (top, bottom) in enumerate(((120, 205), (150, 190), (190, 150))):
+        base[..., c] = top + (bottom - top) * yy
+    for cell, amp, stretch in ((90, 18, 1.0), (24, 10, 3.0), (8, 6, 2.0)):
+        nz = _smooth_noise(rng, ph, pw, cell, stretch)
+        base += nz[..., None] * np.array([amp, amp * 0.8, amp * 0.6], np.float32)
+    grid = np.empty((H, W, 3), np.float32)
+    grid[:] = (238, 234, 226)  # light border / gutter colour
+    grid += rng.normal(0, 1.5, (H, W, 1)).astype(np.float32)
+    panels, scenes = [], []
+    n = ROWS * COLS
+    for r, (y, h) in enumerate(rows):
+        for c, (x, w) in enumerate(cols):
+            k = r * COLS + c
+            scene = base[: h + 2 * MARGIN, : w + 2 * MARGIN].copy()
+            scene += _smooth_noise(rng, *scene.shape[:2], 40)[..., None] * 6  # panel-to-panel drift
+            _subject(scene, k, n, rng)
+            scene += rng.normal(0, 1.2, scene.shape).astype(np.float32)  # generator grain
+            scene8 = np.clip(scene + 0.5, 0, 255).astype(np.uint8)
+            grid[y : y + h, x : x + w] = scene8[MARGIN : MARGIN + h, MARGIN : MARGIN + w]
+            panels.append((x, y, w, h))
+            scenes.append(scene8)
+    return BenchGrid(np.clip(grid + 0.5, 0, 255).astype(np.uint8), panels, scenes)
+
+
+# --------------------------------------------------------------------------- the two contestants
+
+NAIVE_SCRIPT = '''\
+import sys
+from PIL import Image
+src, out, rows, cols, fps = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+im = Image.open(src).convert("RGB")
+w, h = im.size
+cw, ch = w // cols, h // rows
+dx, dy = int(cw * 0.05), int(ch * 0.05)
+frames = [im.crop((c * cw + dx, r * ch + dy, (c + 1) * cw - dx, (r + 1) * ch - dy)) for r in range(rows) for c in range(cols)]
+frames[0].save(out, save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0, optimize=True)
+'''
+
+
+STAGES_SCRIPT = '''\
+import json, os, sys, time
+t0 = time.perf_counter()
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import numpy
+from gridanim import encode, frames
+from gridanim.animate import AnimateOptions, animate, render
+from gridanim.images import load_image
+from gridanim.layout import detect_layout
+t1 = time.perf_counter()
+img = load_image(sys.argv[1])
+t2 = time.perf_counter()
+layout = detect_layout(img.rgb, img.alpha, rows=int(sys.argv[2]), cols=int(sys.argv[3]))
+t3 = time.perf_counter()
+anim = animate(img, AnimateOptions(fps=float(sys.argv[4])), layout=layout)
+t4 = time.perf_counter()
+out = render(anim, ["gif", "mp4"])
+t5 = time.perf_counter()
+gif = encode.encode_gif(anim.frames, anim.durations_ms)
+t6 = time.perf_counter()
+mp4 = encode.encode_mp4(anim.frames, anim.durations_ms, repeat=0)
+t7 = time.perf_counter()
+print(json.dumps({"imports": t1 - t0, "load": t2 - t1, "detect": t3 - t2, "extract_order_time": t4 - t3,
+                  "render_gif_mp4": t5 - t4, "gif_alone_warm": t6 - t5, "mp4_alone_warm": t7 - t6}))
+'''
+
+
+def naive_regions(w: int = W, h: int = H, rows: int = ROWS, cols: int = COLS) -> list[tuple[int, int, int, int]]:
+    """The grid regions the naive script's frames come from, row-major."""
+    cw, ch = w // cols, h // rows
+    dx, dy = int(cw * 0.05), int(ch * 0.05)
+    return [(c * cw + dx, r * ch + dy, cw - 2 * dx, ch - 2 * dy) for r in range(rows) for c in range(cols)]
+
+
+def our_regions(report: dict) -> list[tuple[int, int, int, int]]:
+    """The grid regions our frames come from (centre crops of the boxes, as frames.extract_frames)."""
+    fw, fh = report["frame_size"]
+    return [(x + (w - fw) // 2, y + (h - fh) // 2, fw, fh) for x, y, w, h in report["boxes"]]
+
+
+def _run(cmd: list[str], cwd: Path) -> float:
+    t = time.perf_counter()
+    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    dt = time.perf_counter() - t
+    if r.returncode != 0:
+        raise SystemExit(f"bench: command failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr}")
+    return dt
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def _gif(data: bytes) -> dict:
+    import io
+
+    from PIL import Image
+
+    im = Image.open(io.BytesIO(data))
+    frames, durations = [], []
+    for i in range(im.n_frames):
+        im.seek(i)
+        durations.append(im.info.get("duration"))
+        frames.append(np.asarray(im.convert("RGB")))
+    return {"frames": frames, "durations": durations, "loop": im.info.get("loop")}
+
+
+def _overlap(a, b) -> int:
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    return max(0, w) * max(0, h)
+
+
+def score_gif(bench: BenchGrid, frames: list[np.ndarray], regions: list[tuple[int, int, int, int]]) -> dict:
+    """Mean SSIM of decoded frames vs the true content of their regions, and vs the source pixels."""
+    from .metrics import ssim
+
+    truth_s, source_s = [], []
+    for f, reg in zip(frames, regions):
+        x, y, w, h = reg
+        f = f[:h, :w]
+        k = max(range(len(bench.panels)), key=lambda i: _overlap(bench.panels[i], reg))
+        t = bench.truth(k, (x, y, f.shape[1], f.shape[0]))
+        if t is None:  # the crop reaches past the drawn margin: score the part we know
+            px, py, pw, ph = bench.panels[k]
+            x0, y0 = max(x, px - MARGIN), max(y, py - MARGIN)
+            x1, y1 = min(x + f.shape[1], px + pw + MARGIN), min(y + f.shape[0], py + ph + MARGIN)
+            t = bench.truth(k, (x0, y0, x1 - x0, y1 - y0))
+            f = f[y0 - y : y1 - y, x0 - x : x1 - x]
+        truth_s.append(ssim(f, t))
+        source_s.append(ssim(frames[len(source_s)][:h, :w], bench.grid[y : y + h, x : x + w]))
+    return {"ssim_vs_truth": float(np.mean(truth_s)), "ssim_vs_source": float(np.mean(source_s))}
+
+
+def probe_mp4(path: Path) -> dict:
+    from .encode import ffmpeg_exe
+
+    r = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True)
+    line = next((ln for ln in r.stderr.splitlines() if "Video:" in ln), "")
+    import re
+
+    m = re.search(r"Video: (\w+).*?, (\w+)\(?.*?, (\d+)x(\d+)", line)
+    if not m:
+        return {"ok": False, "line": line}
+    w, h = int(m.group(3)), int(m.group(4))
+    ok = m.group(1) == "h264" and m.group(2) == "yuv420p" and w % 2 == 0 and h % 2 == 0
+    return {"ok": ok, "codec": m.group(1), "pix_fmt": m.group(2), "size": [w, h]}
+
+
+# --------------------------------------------------------------------------- main
+
+
+def run_bench(runs: int = 5, keep: Path | None = None) -> dict:
+    root = Path(__file__).resolve().parent.parent
+    bench = make_bench_grid()
+    with tempfile.TemporaryDirectory(prefix="gridanim-bench-") as td:
+        d = keep or Path(td)
+        d.mkdir(parents=True, exist_ok=True)
+        from PIL import Image
+
+        grid_png = d / "grid.png"
+        Image.fromarray(bench.grid).save(grid_png)
+        naive_py = d / "naive.py"
+        naive_py.write_text(NAIVE_SCRIPT)
+        py = sys.executable
+        ours_cmd = [py, "-m", "gridanim", "animate", str(grid_png), "--rows", str(ROWS), "--cols", str(COLS),
+                    "--fps", f"{FPS:g}", "--gif", str(d / "a.gif"), "--mp4", str(d / "a.mp4")]  # fmt: skip
+        ours_gif_cmd = ours_cmd[:-2]
+        detect_cmd = [py, "-m", "gridanim", "detect", str(grid_png), "--rows", str(ROWS), "--cols", str(COLS)]
+        naive_cmd = [py, str(naive_py), str(grid_png), str(d / "naive.gif"), str(ROWS), str(COLS), f"{FPS:g}"]
+        startup_cmd = [py, "-c", "import numpy, PIL.Image"]
+        times: dict[str, list[float]] = {"ours": [], "ours_gif_only": [], "naive": [], "detect_only": [], "python_numpy_pil_startup": []}
+        _run(ours_cmd, root)  # warm the file cache once for both sides
+        _run(naive_cmd, root)
+        for _ in range(runs):  # interleaved so background load hits both alike
+            times["ours"].append(_run(ours_cmd, root))
+            times["naive"].append(_run(naive_cmd, root))
+            times["ours_gif_only"].append(_run(ours_gif_cmd, root))
+            times["detect_only"].append(_run(detect_cmd, root))
+            times["python_numpy_pil_startup"].append(_run(startup_cmd, root))
+        med = {k: statistics.median(v) for k, v in times.items()}
+        stages_py = d / "stages.py"
+        stages_py.write_text(STAGES_SCRIPT)
+        stage_runs = []
+        for _ in range(runs):
+            env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
+            cmd = [py, str(stages_py), str(grid_png), str(ROWS), str(COLS), f"{FPS:g}"]
+            r = subprocess.run(cmd, cwd=root, capture_output=True, text=True, check=True, env=env)
+            stage_runs.append(json.loads(r.stdout))
+        stages = {k: round(statistics.median(s[k] for s in stage_runs), 3) for k in stage_runs[0]}
+        report = json.loads(subprocess.run(ours_cmd + ["--json"], cwd=root, capture_output=True, text=True, check=True).stdout)
+        ours_gif = (d / "a.gif").read_bytes()
+        naive_gif = (d / "naive.gif").read_bytes()
+        og, ng = _gif(ours_gif), _gif(naive_gif)
+        ours_score = score_gif(bench, og["frames"], our_regions(report))
+        naive_score = score_gif(bench, ng["frames"], naive_regions())
+        mp4 = probe_mp4(d / "a.mp4")
+        mp4_bytes = (d / "a.mp4").stat().st_size
+
+    ratio_t = med["ours"] / med["naive"]
+    ratio_s = len(ours_gif) / len(naive_gif)
+    delays_ok = og["durations"] == report["durations_ms"] and abs(sum(og["durations"]) - len(og["frames"]) * 1000 / FPS) <= 10
+    result = {
+        "grid": {"size": [W, H], "rows": ROWS, "cols": COLS, "fps": FPS, "true_frame_sizes": sorted({p[2:] for p in bench.panels})},
+        "runs": runs,
+        "median_s": {k: round(v, 3) for k, v in med.items()},
+        "time_ratio_ours_gif_mp4_vs_naive_gif": round(ratio_t, 3),
+        "in_process_stages_s": stages,
+        "ours_without_detect_s": round(med["ours"] - stages["detect"], 3),
+        "gif_bytes": {"ours": len(ours_gif), "naive": len(naive_gif)},
+        "gif_size_ratio": round(ratio_s, 3),
+        "mp4_bytes": mp4_bytes,
+        "frames": {"ours": len(og["frames"]), "naive": len(ng["frames"])},
+        "frame_size": {"ours": report["output_size"], "naive": list(ng["frames"][0].shape[1::-1])},
+        "ssim_vs_truth": {"ours": round(ours_score["ssim_vs_truth"], 4), "naive": round(naive_score["ssim_vs_truth"], 4)},
+        "ssim_vs_source_region": {"ours": round(ours_score["ssim_vs_source"], 4), "naive": round(naive_score["ssim_vs_source"], 4)},
+        "layout": {"method": report.get("method"), "boxes": report["boxes"]},
+        "mp4": mp4,
+        "gif_loop": og["loop"],
+        "gif_delays_ms": og["durations"],
+        "gif_delays_ok": delays_ok,
+    }
+    result["targets"] = {
+        "time_ratio<=0.5": ratio_t <= 0.5,
+        "ssim>=naive": ours_score["ssim_vs_truth"] >= naive_score["ssim_vs_truth"],
+        "size<=1.1x": ratio_s <= 1.1,
+        "mp4_h264_yuv420p_even": bool(mp4.get("ok")),
+        "gif_loops_forever": og["loop"] == 0,
+        "gif_delays_as_asked": delays_ok,
+    }
+    return result
+
+
+def _print(r: dict) -> None:
+    m = r["median_s"]
+    ok = lambda b: "PASS" if b else "FAIL"  # noqa: E731
+    t = r["targets"]
+    print(f"grid {r['grid']['size'][0]}x{r['grid']['size'][1]}, {r['grid']['rows']}x{r['grid']['cols']}, {r['grid']['fps']:g} fps; median of {r['runs']} runs")
+    print(f"  ours  (GIF+MP4)   {m['ours']:.3f} s   [GIF only {m['ours_gif_only']:.3f} s; detect alone {m['detect_only']:.3f} s; python+numpy+PIL start {m['python_numpy_pil_startup']:.3f} s]")
+    print(f"  naive (GIF)       {m['naive']:.3f} s")
+    print(f"  time ratio        {r['time_ratio_ours_gif_mp4_vs_naive_gif']:.3f}   target <= 0.5  {ok(t['time_ratio<=0.5'])}")
+    st = r["in_process_stages_s"]
+    print(
+        f"  ours, by stage    imports {st['imports']:.3f}, load {st['load']:.3f}, detect {st['detect']:.3f}, "
+        f"crop+order+timing {st['extract_order_time']:.3f}, GIF+MP4 {st['render_gif_mp4']:.3f} s "
+        f"(warm: GIF {st['gif_alone_warm']:.3f}, MP4 {st['mp4_alone_warm']:.3f})"
+    )
+    print(f"  ours minus detection {r['ours_without_detect_s']:.3f} s whole process = {r['ours_without_detect_s'] / m['naive']:.2f}x naive")
+    g = r["gif_bytes"]
+    print(f"  GIF size          ours {g['ours'] / 1024:.0f} KB, naive {g['naive'] / 1024:.0f} KB, ratio {r['gif_size_ratio']:.3f}   target <= 1.1  {ok(t['size<=1.1x'])}")
+    s, sv = r["ssim_vs_truth"], r["ssim_vs_source_region"]
+    print(f"  SSIM vs truth     ours {s['ours']:.4f}, naive {s['naive']:.4f}   target ours >= naive  {ok(t['ssim>=naive'])}")
+    print(f"  SSIM vs source    ours {sv['ours']:.4f}, naive {sv['naive']:.4f}   (codec only: same region of the grid)")
+    print(f"  frames            ours {r['frames']['ours']} x {r['frame_size']['ours']}, naive {r['frames']['naive']} x {r['frame_size']['naive']}")
+    mp4 = r["mp4"]
+    print(f"  MP4               {mp4.get('codec')} {mp4.get('pix_fmt')} {mp4.get('size')} {r['mp4_bytes'] / 1024:.0f} KB  {ok(t['mp4_h264_yuv420p_even'])}")
+    print(f"  GIF loop={r['gif_loop']} ({ok(t['gif_loops_forever'])}), delays {r['gif_delays_ms']} ms ({ok(t['gif_delays_as_asked'])})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m gridanim.bench", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=5, help="timed runs per command (median), default 5")
+    ap.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    ap.add_argument("--keep", type=Path, help="write the grid and outputs to this folder and keep them")
+    a = ap.parse_args(argv)
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    r = run_bench(max(1, a.runs), a.keep)
+    if a.json:
+        print(json.dumps(r))
+    else:
+        _print(r)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
