@@ -48,6 +48,8 @@ MAX_PARTIAL_IMAGES = 3
 MAX_REFERENCES = 15  # the API takes 16 input images; one slot stays free for the layout guide
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 _SENDABLE = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+# Error codes meaning "no money left" (429 insufficient_quota, newer credit code, 400 hard limit).
+_NO_CREDIT = frozenset({"insufficient_quota", "credit_balance_exhausted", "billing_hard_limit_reached"})
 
 
 @dataclass(frozen=True)
@@ -269,12 +271,12 @@ def _status_error_message(e: Any) -> GridanimError:
         return E.AuthError("OpenAI rejected the API key (401): check OPENAI_API_KEY (export OPENAI_API_KEY=sk-...) or the key pasted in the app")
     if isinstance(e, openai.PermissionDeniedError):
         return E.AuthError(f"OpenAI refused access (403): {msg} - verify your organization at platform.openai.com/settings/organization/general or use another key")
-    if isinstance(e, openai.RateLimitError) or code in ("billing_hard_limit_reached", "insufficient_quota", "credit_balance_exhausted"):
-        if code in ("insufficient_quota", "credit_balance_exhausted", "billing_hard_limit_reached") or getattr(e, "type", None) == "insufficient_quota":
-            return E.RateLimitError(
-                f"your OpenAI account is out of credit or at its spending limit ({code or 'insufficient_quota'}): "
-                "add credit at platform.openai.com/settings/organization/billing, then try again"
-            )
+    if code in _NO_CREDIT or getattr(e, "type", None) == "insufficient_quota":
+        return E.RateLimitError(
+            f"your OpenAI account is out of credit or at its spending limit ({code or 'insufficient_quota'}): "
+            "add credit at platform.openai.com/settings/organization/billing, then try again"
+        )
+    if isinstance(e, openai.RateLimitError):
         return E.RateLimitError("OpenAI's rate limit was reached (429): wait a minute and try again")
     if isinstance(e, openai.NotFoundError):
         return E.ModelUnavailableError(f"OpenAI does not offer this model to your key (404: {msg}): choose another --model")
