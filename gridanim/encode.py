@@ -142,21 +142,28 @@ def _nearest(colors: np.ndarray, palette: np.ndarray) -> np.ndarray:
     return out
 
 
-def remap_exact(frames: Sequence[Frame], palette: np.ndarray) -> list[np.ndarray]:
+def distinct_colors(frames: Sequence[Frame]) -> tuple[list[np.ndarray], np.ndarray]:
+    """Each frame as packed 24-bit colours, and the sorted distinct colours of all frames."""
+    keys = [_pack(f) for f in frames]
+    seen = np.zeros(1 << 24, np.bool_)  # 16 MB; sorting 1.5 M keys costs 3x more
+    for k in keys:
+        seen[k] = True
+    return keys, np.flatnonzero(seen)
+
+
+def _unpack(packed: np.ndarray) -> np.ndarray:
+    return np.stack([(packed >> 16) & 255, (packed >> 8) & 255, packed & 255], axis=1).astype(np.uint8)
+
+
+def remap_exact(frames: Sequence[Frame], palette: np.ndarray, *, distinct=None) -> list[np.ndarray]:
     """Map every pixel to the index of its nearest palette colour (exact search, no dithering).
 
     Each distinct colour is looked up once (a 16 M entry table), so the cost
     follows the number of distinct colours, not pixels.
     """
-    keys = [_pack(f) for f in frames]
-    seen = np.zeros(1 << 24, np.bool_)
-    for k in keys:
-        seen[k] = True
-    occ = np.flatnonzero(seen)
-    del seen
-    cols = np.stack([(occ >> 16) & 255, (occ >> 8) & 255, occ & 255], axis=1)
+    keys, occ = distinct or distinct_colors(frames)
     lut = np.zeros(1 << 24, np.uint8)
-    lut[occ] = _nearest(cols, palette)
+    lut[occ] = _nearest(_unpack(occ), palette)
     return [lut[k] for k in keys]
 
 
@@ -200,16 +207,29 @@ def delta_frames(indexed: Sequence[np.ndarray], transparent: int) -> list[np.nda
     return out
 
 
+def _spare_color(palette: np.ndarray) -> np.ndarray:
+    """A colour not in ``palette`` (the transparent entry must not duplicate a real one)."""
+    used = set(_pack(palette[None]).ravel().tolist())
+    for c in range(0xFF00FF, 1 << 24):  # magenta first: easy to spot if a viewer ignores transparency
+        if c not in used:
+            return _unpack(np.array([c]))[0]
+    return np.zeros(3, np.uint8)  # pragma: no cover - 256+ colours cannot be "used"
+
+
 def _write_gif(indexed: Sequence[np.ndarray], palette: np.ndarray, durations: Sequence[int], loop: int | None, transparent: int | None) -> bytes:
+    """Write P frames sharing ``palette`` as one global colour table (no per-frame tables)."""
     from PIL import Image
 
-    pal_bytes = _pad_palette(palette).tobytes()
+    pal = palette if transparent is None else np.vstack([palette, _spare_color(palette)[None]])
+    pal_bytes = np.ascontiguousarray(pal, np.uint8).tobytes()
     ims = []
     for a in indexed:
         im = Image.fromarray(a, "P")
         im.putpalette(pal_bytes)
         ims.append(im)
     kw: dict = dict(save_all=True, append_images=ims[1:], duration=list(durations), optimize=False, disposal=1)
+    if len(np.unique(_pack(pal[None]))) == len(pal):  # Pillow maps frames onto it by colour: must be unique
+        kw["palette"] = pal_bytes
     if loop is not None:
         kw["loop"] = loop
     if transparent is not None:
@@ -226,8 +246,15 @@ def _gif_once(frames: Sequence[Frame], durations: list[int], loop: int | None, q
         palette = palette_for(frames, ncol, step=4)
         indexed = _remap_pillow(frames, palette)
     else:
-        palette = palette_for(frames, ncol, step=2)
-        indexed = remap_exact(frames, palette)
+        keys, occ = distinct_colors(frames)
+        if len(occ) <= ncol:  # pixel art, greyscale: every colour fits, so the GIF is lossless
+            palette = _unpack(occ)
+            lut = np.zeros(1 << 24, np.uint8)
+            lut[occ] = np.arange(len(occ), dtype=np.uint8)
+            indexed = [lut[k] for k in keys]
+        else:
+            palette = palette_for(frames, ncol, step=2)
+            indexed = remap_exact(frames, palette, distinct=(keys, occ))
     transparent = None
     if len(indexed) > 1:
         transparent = len(palette)

@@ -74,6 +74,18 @@ def test_delta_frames_only_where_it_pays():
         assert (a == b).all()
 
 
+def test_gif_is_lossless_when_the_colours_fit():
+    """Pixel art and greyscale keep every colour exactly, in one global colour table."""
+    rng = np.random.default_rng(2)
+    palette = rng.integers(0, 256, (7, 3), dtype=np.uint8)
+    frames = [palette[rng.integers(0, 7, (21, 18))] for _ in range(12)]
+    data = encode.encode_gif(frames, 100)
+    for got, want in zip(gif_info(data)["frames"], frames):
+        assert (got == want).all()
+    # 12 local 256-colour tables alone would be 9 KB
+    assert len(data) < 12 * 21 * 18
+
+
 def test_gif_loop_count_and_rounded_delays():
     frames = scene_frames(3)
     assert gif_info(encode.encode_gif(frames, 100, loop=3))["loop"] == 3
