@@ -188,6 +188,10 @@ def cmd_detect(args) -> int:
 
     img = load_image(args.image)
     layout = detect_layout(img.rgb, img.alpha, rows=args.rows, cols=args.cols)
+    if layout.frames < 1:
+        from .errors import LayoutError
+
+        raise LayoutError("no frames were found in the grid: set --rows and --cols")
     report = {"command": "detect", "image": str(args.image)}
     report.update(_layout_report(layout, img.scale))
     report["outputs"] = {}

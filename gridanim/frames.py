@@ -25,6 +25,7 @@ from .types import Frame
 
 # Browsers replace GIF delays under 20 ms with 100 ms, so never write less.
 MIN_FRAME_MS = 20
+MAX_FRAME_MS = 655_350  # GIF stores delays as 16-bit centiseconds
 GIF_TICK_MS = 10
 
 
@@ -285,6 +286,8 @@ def frame_timing(
             raise InputError(f"--fps must be a positive number, got {fps}")
         target = 1000.0 / float(fps)
         asked = f"{fps:g} fps"
+    if target > MAX_FRAME_MS:
+        raise InputError(f"{asked} is too slow: a GIF frame can show for at most {MAX_FRAME_MS // 1000} s")
     if target < MIN_FRAME_MS:
         warnings.append(f"{asked} is faster than GIFs play in browsers: using {MIN_FRAME_MS} ms per frame (50 fps)")
         target = float(MIN_FRAME_MS)

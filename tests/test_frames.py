@@ -196,7 +196,9 @@ def test_timing_too_fast_is_clamped_to_20ms():
     assert "20 ms" in t.warnings[0]
 
 
-@pytest.mark.parametrize("kw", [dict(fps=0), dict(fps=-3), dict(fps=float("nan")), dict(fps=None), dict(frame_ms=0)])
+@pytest.mark.parametrize(
+    "kw", [dict(fps=0), dict(fps=-3), dict(fps=float("nan")), dict(fps=None), dict(frame_ms=0), dict(frame_ms=700_000), dict(fps=0.001)]
+)
 def test_timing_rejects_non_positive(kw):
     with pytest.raises(InputError):
         fr.frame_timing(4, **kw)
