@@ -37,7 +37,7 @@ MAX_CELLS_PER_AXIS = 16
 MIN_CELL_PX = 8
 CUT_OK = 0.5  # separator strength a cut needs to count as real
 SIM_DROP = 0.25  # a lattice whose cells look much less alike than the best one is not the grid
-PERIOD_MIN = 0.25  # autocorrelation of the separator profile at the pitch
+PERIOD_MIN = 0.2  # autocorrelation of the separator profile at the pitch
 SNAP = 0.2  # how far (fraction of the pitch) a cut may move from even spacing
 
 
@@ -193,13 +193,15 @@ class _Profile:
 def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
     """Separator evidence for every column of ``img`` (H x W x 3 float)."""
     h, w = img.shape[:2]
-    med = np.median(img, axis=0)  # (W, 3)
-    dev = np.abs(img - med[None]).max(axis=2)  # (H, W)
+    # statistics along each line from at most ~256 samples: plenty for fractions
+    sub = img[:: max(1, h // 256)]
+    med = np.median(sub, axis=0)  # (W, 3)
+    dev = np.abs(sub - med[None]).max(axis=2)
     strip = (dev < max(16.0, tol * 0.6)).mean(axis=0)
     strip = np.clip((strip - 0.75) / 0.2, 0, 1)
 
     # seam: a step between two columns along most of their length
-    step = np.abs(np.diff(img, axis=1)).sum(axis=2)  # (H, W-1)
+    step = np.abs(np.diff(sub, axis=1)).sum(axis=2)  # (h', W-1)
     seam_line = np.median(step, axis=0)
     seam = np.zeros(w)
     if w > 4:
@@ -216,7 +218,8 @@ def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
         d = 3
         across = np.zeros(w)
         if w > 2 * d:
-            both = fg[:, : w - 2 * d] & fg[:, 2 * d :]
+            f2 = fg[:: max(1, h // 256)]
+            both = f2[:, : w - 2 * d] & f2[:, 2 * d :]
             across[d : w - d] = both.mean(axis=0)
         ref = _box_mean(content, max(3, w // 12))
         empty = 1.0 - content / np.maximum(ref, 0.02)
@@ -244,6 +247,7 @@ class _AxisFit:
 
 
 def _snap(sep: np.ndarray, nominal: float, radius: float) -> tuple[int, float]:
+    """Best separator within ``radius`` of ``nominal``: centre of its plateau, nearest to nominal."""
     L = len(sep)
     a = int(max(1, np.floor(nominal - radius)))
     b = int(min(L - 1, np.ceil(nominal + radius)))
@@ -251,17 +255,13 @@ def _snap(sep: np.ndarray, nominal: float, radius: float) -> tuple[int, float]:
         x = int(np.clip(round(nominal), 0, L - 1))
         return x, float(sep[x])
     win = sep[a : b + 1]
-    best = win.max()
-    # centre of the widest plateau near the best value, nearest to nominal
+    best = float(win.max())
     good = win >= best - 0.05
+    if good.all():
+        return int(round(nominal)), best
     runs = _runs(good)
-    cand = []
-    for s, e in runs:
-        centre = a + (s + e - 1) / 2.0
-        cand.append(((e - s), -abs(centre - nominal), centre))
-    cand.sort(reverse=True)
-    x = int(round(cand[0][2]))
-    return x, float(best)
+    length, dist, centre = max(((e - s), -abs(a + (s + e - 1) / 2.0 - nominal), a + (s + e - 1) / 2.0) for s, e in runs)
+    return int(round(centre)), best
 
 
 def _fit_axis(prof: _Profile, n: int, lo: int, hi: int, *, strict: bool = True) -> _AxisFit:
@@ -274,6 +274,8 @@ def _fit_axis(prof: _Profile, n: int, lo: int, hi: int, *, strict: bool = True) 
         # follow drift: aim one pitch past the previous cut, pulled toward even spacing
         nominal = 0.5 * (lo + k * pitch) + 0.5 * (prev + pitch)
         x, s = _snap(sep, nominal, SNAP * pitch)
+        if strict and s < CUT_OK:
+            return _AxisFit(n, lo, hi, cuts, 0.0, -1.0)
         cuts.append(x)
         strengths.append(s)
         prev = x
@@ -286,47 +288,72 @@ def _fit_axis(prof: _Profile, n: int, lo: int, hi: int, *, strict: bool = True) 
         # every band between cuts must hold content: a lattice finer than the
         # real one puts whole bands in the empty space between subjects
         amounts = np.array([prof.content[a:b].mean() for a, b in zip(edges[:-1], edges[1:])])
-        if amounts.min() < 0.3 * np.median(amounts):
+        # trailing blank bands are allowed (a grid with its last cells empty)
+        filled = len(amounts)
+        while filled > 1 and amounts[filled - 1] < 0.05 * amounts[:filled].max():
+            filled -= 1
+        if filled < len(amounts) and filled < 2:
+            return bad
+        if amounts[:filled].min() < 0.3 * np.median(amounts[:filled]):
             return bad
     strength = min(strengths) if strengths else 1.0
     return _AxisFit(n, lo, hi, cuts, strength, float(np.mean(strengths)) if strengths else 1.0)
 
 
-def _periodicity(sep: np.ndarray, fit: _AxisFit) -> float:
-    """Autocorrelation of the separator profile at the lattice pitch (drift-tolerant).
+def _acf(v: np.ndarray) -> np.ndarray:
+    """Normalised autocorrelation of a profile, all lags at once (FFT)."""
+    v = v.astype(np.float64) - v.mean()
+    n = len(v)
+    f = np.fft.rfft(v, 2 * n)
+    ac = np.fft.irfft(f * np.conj(f))[:n]
+    return ac / ac[0] if ac[0] > 1e-9 else np.zeros(n)
 
-    A real grid repeats at its pitch; a finer lattice that happens to find
-    empty lines (waists, gaps between legs) does not.
+
+def _periodicity(sep: np.ndarray, lo: int, hi: int, n: int, cache: dict) -> float:
+    """Autocorrelation of the separator profile between the bounds, at the pitch (+-6 %)."""
+    pitch = (hi - lo) / n
+    pad = int(pitch * 0.1)
+    key = pad
+    if key not in cache:
+        cache[key] = _acf(sep[max(0, lo - pad) : hi + pad])
+    acf = cache[key]
+    a, b = max(1, int(pitch * 0.94)), min(len(acf) - 1, int(np.ceil(pitch * 1.06)))
+    return float(acf[a : b + 1].max()) if b >= a else 0.0
+
+
+def _similarity(small: np.ndarray, length: int, edges: list[int]) -> float:
+    """How alike the bands between ``edges`` look (mean correlation with the median band).
+
+    ``small`` is the grey image squeezed to 24 px across the axis (24 x length).
     """
-    v = sep[fit.lo : fit.hi].astype(np.float64)
-    v = v - v.mean()
-    denom = float((v * v).sum())
-    if denom <= 1e-9:
-        return 0.0
-    pitch = (fit.hi - fit.lo) / fit.n
-    best = -1.0
-    for lag in range(max(1, int(pitch * 0.94)), int(np.ceil(pitch * 1.06)) + 1):
-        if lag >= len(v):
-            break
-        best = max(best, float((v[:-lag] * v[lag:]).sum()) / denom)
-    return best
-
-
-def _similarity(gray: np.ndarray, edges: list[int]) -> float:
-    """How alike the bands between ``edges`` look (mean correlation with the median band)."""
-    from PIL import Image
-
     if len(edges) <= 2:
         return 0.0
     thumbs = []
     for a, b in zip(edges[:-1], edges[1:]):
-        band = gray[:, a:b]
-        t = np.asarray(Image.fromarray(band).resize((12, 24), Image.Resampling.BOX), dtype=np.float32)
+        idx = np.linspace(a, b, 13).astype(int)
+        idx = np.minimum(idx, length - 1)
+        t = np.add.reduceat(small[:, a:b], np.clip(idx[:-1] - a, 0, max(b - a - 1, 0)), axis=1).astype(np.float32)
         t = t - t.mean()
         thumbs.append(t / (np.linalg.norm(t) + 1e-3))
     ref = np.median(np.stack(thumbs), axis=0)
     ref = ref / (np.linalg.norm(ref) + 1e-3)
     return float(np.mean([float((t * ref).sum()) for t in thumbs]))
+
+
+def _filled_edges(prof: _Profile, fit: _AxisFit) -> list[int]:
+    """Band edges without a partly empty last band (a grid whose last row is not full)."""
+    edges = [fit.lo] + fit.cuts + [fit.hi]
+    if len(edges) > 3:
+        amounts = [prof.content[a:b].mean() for a, b in zip(edges[:-1], edges[1:])]
+        if amounts[-1] < 0.8 * np.median(amounts[:-1]):
+            return edges[:-1]
+    return edges
+
+
+def _squeeze(gray: np.ndarray) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(gray).resize((gray.shape[1], 24), Image.Resampling.BOX), dtype=np.float32)
 
 
 def _bounds(prof: _Profile, length: int) -> list[tuple[int, int]]:
@@ -335,14 +362,12 @@ def _bounds(prof: _Profile, length: int) -> list[tuple[int, int]]:
     Borders, paper margins and caption blocks under a plate sit outside the
     lattice; any strong separator in the outer 30 % may be where it starts.
     """
-    los, his = [0], [length]
     margin = int(length * 0.3)
-    for s, e in _runs(prof.sep[:margin] >= 0.8):
-        los.append(int(e))
-    for s, e in _runs(prof.sep[length - margin :] >= 0.8):
-        his.append(int(length - margin + s))
-    los = sorted(set(los))[:6]
-    his = sorted(set(his))[-6:]
+    head = [int(e) for s, e in _runs(prof.sep[:margin] >= 0.8)]
+    tail = [int(length - margin + s) for s, e in _runs(prof.sep[length - margin :] >= 0.8)]
+    # the outermost and the innermost few: margins on the outside, borders inside
+    los = sorted({0, *head[:3], *head[-3:]})
+    his = sorted({length, *tail[:3], *tail[-3:]})
     return [(a, b) for a in los for b in his if b - a >= length * 0.4]
 
 
@@ -362,23 +387,35 @@ def _choose_count(prof: _Profile, length: int, n_given: int | None, gray: np.nda
     n_max = max(1, min(MAX_CELLS_PER_AXIS, length // MIN_CELL_PX))
     found = []
     for lo, hi in bounds:
+        acfs: dict[int, np.ndarray] = {}
         for n in range(2, n_max + 1):
-            if (hi - lo) / n < MIN_CELL_PX:
+            pitch = (hi - lo) / n
+            if pitch < MIN_CELL_PX:
                 break
+            # a real grid repeats at its pitch; a finer lattice that happens to
+            # find empty lines (waists, gaps between legs) does not
+            if n > 2 and _periodicity(prof.sep, lo, hi, n, acfs) < PERIOD_MIN:
+                continue
             fit = _fit_axis(prof, n, lo, hi)
             if fit.score < 0 or fit.strength < CUT_OK:
                 continue
             found.append(fit)
     if not found:
         return _AxisFit(1, 0, length, [], 1.0, 1.0)
-    found = [f for f in found if _periodicity(prof.sep, f) >= PERIOD_MIN]
     if not found:
         return _AxisFit(1, 0, length, [], 1.0, 1.0)
-    if gray is not None:
-        sims = [_similarity(gray, [f.lo] + f.cuts + [f.hi]) for f in found]
+    if gray is not None and len(found) > 1:
+        small = _squeeze(gray)
+        sims = [_similarity(small, length, _filled_edges(prof, f)) for f in found]
         top = max(sims)
         found = [f for f, s in zip(found, sims) if s >= top - SIM_DROP]
-    return max(found, key=lambda f: (f.n, f.score, f.hi - f.lo))
+    def regular(f: _AxisFit) -> float:
+        sizes = np.diff([f.lo] + f.cuts + [f.hi])
+        return f.score - 2.0 * float(sizes.std() / sizes.mean())
+
+    # the finest lattice; among equals, the most even one (a bound that takes in
+    # a margin or caption makes one cell taller than the rest)
+    return max(found, key=lambda f: (f.n, round(regular(f), 2), f.hi - f.lo))
 
 
 def _even(n: int, lo: int, hi: int) -> _AxisFit:
@@ -403,7 +440,12 @@ def _refine(sep: np.ndarray, fit: _AxisFit) -> list[int]:
 
 
 def _trim(img: np.ndarray, fg, box: list[int], bgcols, tol: float) -> list[int]:
-    """Shrink a cell box past uniform gutter/border lines on each side."""
+    """Shrink a cell box past gutter / border lines on each side.
+
+    A side is trimmed while its line is (mostly) one colour that is *not* the
+    cell's own background: a gutter between sprites on a flat background is
+    background, and cutting it would shrink the frame to the subject.
+    """
     x0, y0, x1, y1 = box
     cell = img[y0:y1, x0:x1]
     if cell.size == 0:
@@ -411,38 +453,40 @@ def _trim(img: np.ndarray, fg, box: list[int], bgcols, tol: float) -> list[int]:
     h, w = cell.shape[:2]
     lim_x, lim_y = max(1, int(w * 0.2)), max(1, int(h * 0.2))
     thr = max(16.0, tol * 0.6)
+    interior = cell[h // 5 : h - h // 5 : 2, w // 5 : w - w // 5 : 2]
 
-    def uniform(line: np.ndarray) -> tuple[bool, np.ndarray]:
-        med = np.median(line, axis=0)
-        return (np.abs(line - med).max(axis=1) < thr).mean() >= 0.9, med
+    def near(line: np.ndarray, colour: np.ndarray, k: float = 1.0) -> float:
+        return float((np.abs(line - colour).max(axis=1) < thr * k).mean())
 
-    def is_cell_background(colour: np.ndarray) -> bool:
-        # a strip the colour of most of the cell is the cell's own background
-        near = (np.abs(cell - colour).max(axis=2) < thr).mean()
-        return near > 0.3
-
-    def walk(get, limit):
-        k, colour = 0, None
-        while k < limit:
-            ok, med = uniform(get(k))
-            if not ok:
-                break
-            if colour is None:
-                if is_cell_background(med):
-                    return 0
-                colour = med
-            elif np.abs(med - colour).max() > 2 * thr and not uniform(get(k))[0]:
-                break
+    def walk(get, limit: int) -> int:
+        first = get(0)
+        colour = np.median(first, axis=0)
+        if near(first, colour) < 0.8:
+            return 0
+        if interior.size and (np.abs(interior - colour).max(axis=2) < thr).mean() > 0.25:
+            return 0  # the strip is the cell's own background
+        k = 1
+        while k < limit and near(get(k), colour, 1.5) >= 0.6:
             k += 1
+        # a gutter ends at a panel edge along (nearly) its whole length; a
+        # background gap ends where a subject starts, only along part of it
+        if k < limit and min(near(get(j), colour) for j in range(k, min(k + 3, limit))) > 0.4:
+            return 0
+        # anti-aliased / JPEG-blurred edge lines: still nearer the gutter than the cell
+        inside = interior.reshape(-1, 3).mean(axis=0) if interior.size else colour
+        for _ in range(2):
+            if k >= limit:
+                break
+            m = get(k).mean(axis=0)
+            if np.abs(m - colour).max() < np.abs(m - inside).max():
+                k += 1
         return k
 
     left = walk(lambda k: cell[:, k], lim_x)
     right = walk(lambda k: cell[:, w - 1 - k], lim_x)
     top = walk(lambda k: cell[k, :], lim_y)
     bottom = walk(lambda k: cell[h - 1 - k, :], lim_y)
-    # one more pixel past a hard edge: anti-aliased gutter edges bleed colour
-    pad = lambda k: k + 1 if k else 0
-    return [x0 + pad(left), y0 + pad(top), x1 - pad(right), y1 - pad(bottom)]
+    return [x0 + left, y0 + top, x1 - right, y1 - bottom], (left > 0, top > 0, right > 0, bottom > 0)
 
 
 def _content(img: np.ndarray, fg, box) -> float:
@@ -539,11 +583,11 @@ def detect_layout(
     for r in range(yfit.n):
         for c in range(xfit.n):
             box = [xcuts_by_row[r][c], ycuts_by_col[c][r], xcuts_by_row[r][c + 1], ycuts_by_col[c][r + 1]]
-            box = _trim(img, fg, box, work.bg, work.tol)
-            cells.append(((r, c), box))
+            box, trimmed = _trim(img, fg, box, work.bg, work.tol)
+            cells.append(((r, c), box, trimmed))
 
     # cells with no content are not frames (blank tail cells, black filler)
-    amounts = np.array([_content(img, fg, b) for _, b in cells])
+    amounts = np.array([_content(img, fg, b) for _, b, _ in cells])
     ref = np.median(amounts) if len(amounts) else 0.0
     keep = [i for i, a in enumerate(amounts) if not (a < 0.12 * ref or (fg is None and a < 2.0) or (fg is not None and a < 0.002))]
     if len(keep) < len(cells):
@@ -554,11 +598,17 @@ def detect_layout(
         keep = list(range(len(cells)))
 
     s = work.scale
+    # Back to source pixels. A side that met a gutter, or that is an interior
+    # cut, loses a safety margin of one working pixel: rounding and blur must
+    # not let a line of gutter or of the neighbour cell into the frame.
+    safety = int(np.ceil(s))
     boxes, where = [], []
     for i in keep:
-        (r, c), (x0, y0, x1, y1) = cells[i]
-        X0, Y0 = int(round(x0 * s)), int(round(y0 * s))
-        X1, Y1 = int(round(x1 * s)), int(round(y1 * s))
+        (r, c), (x0, y0, x1, y1), (tl, tt, tr, tb) = cells[i]
+        inner = (c > 0, r > 0, c < xfit.n - 1, r < yfit.n - 1)
+        m = [safety if (t or k) else 0 for t, k in zip((tl, tt, tr, tb), inner)]
+        X0, Y0 = int(round(x0 * s)) + m[0], int(round(y0 * s)) + m[1]
+        X1, Y1 = int(round(x1 * s)) - m[2], int(round(y1 * s)) - m[3]
         X1, Y1 = min(max(X1, X0 + 1), w), min(max(Y1, Y0 + 1), h)
         boxes.append((X0, Y0, X1 - X0, Y1 - Y0))
         where.append((r, c))

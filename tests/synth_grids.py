@@ -1,0 +1,168 @@
+"""Synthetic grids with known truth, for layout tests.
+
+Two families, both seeded and deterministic:
+
+* ``panel_grid``: full-bleed panels (a painterly scene that pans a little from
+  panel to panel, plus a moving subject) separated by gutters of 0-30 px that
+  are light, dark or coloured and uneven, an optional outer border, +-3 % cell
+  size jitter, optional JPEG artefacts and empty trailing cells.
+* ``sprite_grid``: subjects on a flat or noisy background with no gutters at
+  all (the common AI-grid case); the truth box of a frame is its cell.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+
+@dataclass
+class Truth:
+    image: np.ndarray  # H x W x 3 uint8
+    rows: int
+    cols: int
+    boxes: list[tuple[int, int, int, int]]  # real frames, row-major
+    gutter_colour: tuple[int, int, int] | None
+    description: str
+
+
+def _split(total: int, n: int, gutters: list[int], rng, jitter: float) -> list[tuple[int, int]]:
+    """Cell [start, end) spans filling ``total`` with the given gutters between."""
+    free = total - sum(gutters)
+    sizes = np.array([1.0 + rng.uniform(-jitter, jitter) for _ in range(n)])
+    sizes = sizes / sizes.sum() * free
+    edges = np.round(np.concatenate([[0], np.cumsum(sizes)])).astype(int)
+    spans, offset = [], 0
+    for i in range(n):
+        a = edges[i] + offset
+        b = edges[i + 1] + offset
+        spans.append((int(a), int(b)))
+        if i < n - 1:
+            offset += gutters[i]
+    return spans
+
+
+def _scene(h: int, w: int, phase: float, rng, palette) -> np.ndarray:
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    a, b, c = palette
+    img = np.stack(
+        [
+            a + 40 * np.sin((xx + phase) / 37.0) + 20 * np.cos(yy / 23.0),
+            b + 35 * np.cos((yy + phase * 0.5) / 29.0) + 15 * np.sin(xx / 41.0),
+            c + 30 * np.sin((xx + yy + phase) / 53.0),
+        ],
+        axis=-1,
+    )
+    img += rng.normal(0, 5, img.shape)
+    # darken the panel edge a touch, like a vignette: the boundary stays visible
+    # even with no gutter
+    edge = np.minimum.reduce([xx, yy, w - 1 - xx, h - 1 - yy])
+    img *= (0.82 + 0.18 * np.clip(edge / 6.0, 0, 1))[..., None]
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def _subject(draw: ImageDraw.ImageDraw, x0, y0, w, h, t: float, colour):
+    cx = x0 + w / 2 + 0.18 * w * np.cos(2 * np.pi * t)
+    cy = y0 + h / 2 + 0.15 * h * np.sin(2 * np.pi * t)
+    r = 0.17 * min(w, h)
+    draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=colour)
+    draw.rectangle([cx - r * 0.3, cy + r * 0.6, cx + r * 0.3, cy + r * 1.6], fill=tuple(int(v * 0.6) for v in colour))
+
+
+def _jpeg(img: np.ndarray, quality: int) -> np.ndarray:
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="JPEG", quality=quality)
+    return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+
+
+GUTTER_COLOURS = [(250, 250, 250), (20, 20, 24), (232, 200, 60), (40, 90, 200), (255, 255, 255)]
+
+
+def panel_grid(seed: int, *, size=None, rows=None, cols=None, gutter=None, border=None, jpeg=None, empty_tail=None) -> Truth:
+    rng = np.random.default_rng(seed)
+    W, H = size or [(640, 480), (1024, 1024), (1024, 1536), (1536, 1024), (800, 600), (900, 1200)][seed % 6]
+    rows = rows or int(rng.integers(1, 6))
+    cols = cols or int(rng.integers(1, 6))
+    if rows * cols == 1:
+        cols = 2
+    g = int(rng.integers(0, 31)) if gutter is None else gutter
+    border = int(rng.integers(0, 25)) if border is None else border
+    gutter_colour = GUTTER_COLOURS[int(rng.integers(0, len(GUTTER_COLOURS)))]
+    uneven = lambda n: [max(0, g + int(rng.integers(-min(g, 3), min(g, 3) + 1))) for _ in range(n)]
+    xs = _split(W - 2 * border, cols, uneven(cols - 1), rng, 0.03)
+    ys = _split(H - 2 * border, rows, uneven(rows - 1), rng, 0.03)
+    img = np.empty((H, W, 3), np.uint8)
+    img[:] = gutter_colour
+    palette = (rng.uniform(90, 160), rng.uniform(90, 160), rng.uniform(90, 160))
+    n = rows * cols
+    empties = (int(rng.integers(0, min(3, n - 1) + 1)) if rng.random() < 0.3 else 0) if empty_tail is None else empty_tail
+    pil = Image.fromarray(img)
+    boxes = []
+    for i in range(n - empties):
+        r, c = divmod(i, cols)
+        (x0, x1), (y0, y1) = xs[c], ys[r]
+        x0, x1, y0, y1 = x0 + border, x1 + border, y0 + border, y1 + border
+        panel = _scene(y1 - y0, x1 - x0, phase=i * 9.0, rng=rng, palette=palette)
+        pil.paste(Image.fromarray(panel), (x0, y0))
+        _subject(ImageDraw.Draw(pil), x0, y0, x1 - x0, y1 - y0, i / n, (220, 70, 50))
+        boxes.append((x0, y0, x1 - x0, y1 - y0))
+    img = np.asarray(pil)
+    q = (int(rng.integers(70, 95)) if rng.random() < 0.5 else None) if jpeg is None else jpeg
+    if q:
+        img = _jpeg(img, q)
+    desc = f"panel seed={seed} {W}x{H} {rows}x{cols} gutter={g} border={border} colour={gutter_colour} jpeg={q} empty={empties}"
+    return Truth(img, rows, cols, boxes, gutter_colour if (g or border) else None, desc)
+
+
+def sprite_grid(seed: int, *, size=None, rows=None, cols=None, noisy=None, jpeg=None) -> Truth:
+    rng = np.random.default_rng(seed + 1000)
+    W, H = size or [(1024, 1024), (1024, 1536), (1536, 1024), (800, 800)][seed % 4]
+    rows = rows or int(rng.integers(1, 6))
+    cols = cols or int(rng.integers(2, 6))
+    bg = tuple(int(v) for v in rng.integers(60, 250, 3))
+    img = np.empty((H, W, 3), np.float32)
+    img[:] = bg
+    if (rng.random() < 0.5) if noisy is None else noisy:
+        img += rng.normal(0, 6, img.shape)
+    pil = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(pil)
+    xs = _split(W, cols, [0] * (cols - 1), rng, 0.03)
+    ys = _split(H, rows, [0] * (rows - 1), rng, 0.03)
+    colour = tuple(int(255 - v) for v in bg)
+    boxes = []
+    for i in range(rows * cols):
+        r, c = divmod(i, cols)
+        (x0, x1), (y0, y1) = xs[c], ys[r]
+        w, h = x1 - x0, y1 - y0
+        # a figure that fills ~60 % of its cell, with a little pose change
+        cx = x0 + w / 2 + rng.uniform(-0.04, 0.04) * w
+        cy = y0 + h / 2 + rng.uniform(-0.04, 0.04) * h
+        rw, rh = 0.2 * w, 0.28 * h
+        draw.ellipse([cx - rw, cy - rh, cx + rw, cy + rh * 0.2], fill=colour)
+        t = 2 * np.pi * i / (rows * cols)
+        draw.line([cx, cy, cx + rw * 1.4 * np.cos(t), cy + rh * np.sin(t)], fill=colour, width=max(2, int(w / 40)))
+        draw.rectangle([cx - rw * 0.5, cy, cx + rw * 0.5, cy + rh], fill=colour)
+        boxes.append((x0, y0, w, h))
+    img = np.asarray(pil)
+    q = (int(rng.integers(75, 95)) if rng.random() < 0.5 else None) if jpeg is None else jpeg
+    if q:
+        img = _jpeg(img, q)
+    return Truth(img, rows, cols, boxes, None, f"sprite seed={seed} {W}x{H} {rows}x{cols} bg={bg} jpeg={q}")
+
+
+def iou(a, b) -> float:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    ix = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    iy = max(0, min(ay + ah, by + bh) - max(ay, by))
+    inter = ix * iy
+    return inter / (aw * ah + bw * bh - inter)
+
+
+def inside(box, truth_box) -> bool:
+    x, y, w, h = box
+    tx, ty, tw, th = truth_box
+    return x >= tx and y >= ty and x + w <= tx + tw and y + h <= ty + th

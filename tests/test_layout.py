@@ -1,0 +1,153 @@
+"""Layout detection against grids with known truth (synthetic and real)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gridanim.errors import InputError
+from gridanim.images import load_image
+from gridanim.layout import detect_layout
+from synth_grids import inside, iou, panel_grid, sprite_grid
+
+GRIDS = Path(__file__).resolve().parents[2] / "shared" / "grids"
+needs_shared = pytest.mark.skipif(
+    not (GRIDS / "manifest.json").exists(), reason=f"real grids not present at {GRIDS} (only in CI / the dev workspace)"
+)
+
+PANEL_SEEDS = range(36)
+SPRITE_SEEDS = range(16)
+
+
+def _visible(t, seed_empty: int) -> bool:
+    """A blank trailing row (or a blank tail in a one-row strip) looks exactly like a margin."""
+    return seed_empty == 0 or (t.rows > 1 and seed_empty < t.cols)
+
+
+def _empties(t) -> int:
+    return t.rows * t.cols - len(t.boxes)
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    return [panel_grid(s) for s in PANEL_SEEDS] + [sprite_grid(s) for s in SPRITE_SEEDS]
+
+
+def test_given_rows_cols_boxes_match_truth_and_hold_no_gutter(synthetic):
+    ious, leaks = [], []
+    for t in synthetic:
+        lay = detect_layout(t.image, rows=t.rows, cols=t.cols)
+        assert (lay.rows, lay.cols) == (t.rows, t.cols), t.description
+        assert lay.frames == len(t.boxes), f"{t.description}: {lay.frames} frames"
+        ious.append(np.mean([iou(a, b) for a, b in zip(lay.boxes, t.boxes)]))
+        if t.gutter_colour is not None:
+            leaks += [t.description for a, b in zip(lay.boxes, t.boxes) if not inside(a, b)]
+    assert np.mean(ious) >= 0.95, f"mean IoU {np.mean(ious):.3f}"
+    assert not leaks, f"boxes reaching into a gutter or border: {leaks[:3]}"
+
+
+def test_unguided_detection_right_in_nine_of_ten_visible_cases(synthetic):
+    visible = [t for t in synthetic if _visible(t, _empties(t))]
+    right = []
+    for t in visible:
+        lay = detect_layout(t.image)
+        right.append((lay.rows, lay.cols, lay.frames) == (t.rows, t.cols, len(t.boxes)))
+    rate = sum(right) / len(right)
+    misses = [t.description for t, ok in zip(visible, right) if not ok]
+    assert rate >= 0.9, f"{rate:.0%} right; misses: {misses}"
+
+
+def test_asked_layout_that_disagrees_with_the_image_warns():
+    t = sprite_grid(3, rows=4, cols=4, size=(1024, 1024), noisy=False, jpeg=None)
+    lay = detect_layout(t.image, rows=3, cols=4)
+    assert (lay.rows, lay.cols) == (3, 4)  # the user's word is kept ...
+    assert any("4x4" in w for w in lay.warnings), lay.warnings  # ... but we say what we see
+
+
+def test_agreeing_layout_does_not_warn():
+    t = sprite_grid(3, rows=4, cols=4, size=(1024, 1024), noisy=False, jpeg=None)
+    assert detect_layout(t.image, rows=4, cols=4).warnings == ()
+
+
+def test_cuts_snap_to_drifting_subjects_not_even_division():
+    # four subjects whose spacing drifts like the Grok strip (pitch 300-320 in 1280)
+    img = np.full((400, 1280, 3), (17, 215, 49), np.uint8)
+    starts = [60, 370, 680, 995]
+    for x in starts:
+        img[100:300, x : x + 220] = (200, 60, 40)
+    lay = detect_layout(img)
+    assert (lay.rows, lay.cols, lay.frames) == (1, 4, 4)
+    for (bx, _, bw, _), x in zip(lay.boxes, starts):
+        assert bx <= x and bx + bw >= x + 220, "a subject was cut"
+
+
+def test_alpha_background_and_empty_tail_cell():
+    rgba = np.zeros((200, 600, 4), np.uint8)
+    for i in range(5):  # 6 cells, the last one empty
+        x = i * 100 + 25
+        rgba[60:140, x : x + 50] = (30, 30, 200, 255)
+    img = load_image(rgba)
+    lay = detect_layout(img.rgb, img.alpha)
+    assert (lay.rows, lay.cols, lay.frames) == (1, 6, 5)
+    assert any("empty" in w for w in lay.warnings)
+
+
+def test_painted_checkerboard_is_background():
+    yy, xx = np.mgrid[0:600, 0:900]
+    img = np.where((((yy // 16) + (xx // 16)) % 2 == 0)[..., None], 255, 236).astype(np.uint8).repeat(3, axis=2)
+    for r in range(2):
+        for c in range(3):
+            img[r * 300 + 70 : r * 300 + 230, c * 300 + 90 : c * 300 + 210] = (90, 40, 30)
+    lay = detect_layout(img)
+    assert (lay.rows, lay.cols, lay.frames) == (2, 3, 6)
+
+
+@pytest.mark.parametrize("rows, cols", [(0, 2), (2, -1), (1000, 2), (2, 1000)])
+def test_impossible_rows_cols_are_input_errors(rows, cols):
+    img = np.zeros((300, 300, 3), np.uint8)
+    with pytest.raises(InputError):
+        detect_layout(img, rows=rows, cols=cols)
+
+
+def test_layout_dict_is_the_cli_contract():
+    t = panel_grid(1, rows=2, cols=3, gutter=12, border=8, empty_tail=0, jpeg=0)
+    d = detect_layout(t.image).to_dict()
+    assert {"rows", "cols", "frames", "frame_size", "boxes", "warnings"} <= set(d)
+    assert d["frames"] == len(d["boxes"]) == 6
+    assert all(len(b) == 4 for b in d["boxes"])
+    json.dumps(d)  # plain types only
+
+
+@needs_shared
+def test_real_grids_match_the_manifest_on_at_least_12_of_15(capsys):
+    entries = json.loads((GRIDS / "manifest.json").read_text())
+    rows = []
+    for e in entries:
+        img = load_image(GRIDS / e["file"])
+        lay = detect_layout(img.rgb, img.alpha)
+        got = (lay.rows, lay.cols, lay.frames)
+        rows.append((e["file"], (e["rows"], e["cols"], e["frames"]), got))
+    hits = sum(exp == got for _, exp, got in rows)
+    with capsys.disabled():
+        print(f"\nreal grids: {hits}/{len(rows)} match (rows, cols, frames)")
+        for f, exp, got in rows:
+            print(f"  {'ok' if exp == got else 'XX'} {f}: expected {exp}, got {got}")
+    assert hits >= 12
+
+
+@needs_shared
+def test_real_grid_boxes_are_inside_the_image_and_distinct():
+    for f in ("photo_muybridge_horse_in_motion_3x4_320px.jpg", "ai_chatgpt_camus_4x4_fakechecker.png"):
+        img = load_image(GRIDS / f)
+        lay = detect_layout(img.rgb, img.alpha)
+        h, w = img.rgb.shape[:2]
+        for x, y, bw, bh in lay.boxes:
+            assert 0 <= x and 0 <= y and x + bw <= w and y + bh <= h
+        assert len(set(lay.boxes)) == lay.frames
+    # the caption block under "The Horse in Motion" is not part of any frame
+    img = load_image(GRIDS / "photo_muybridge_horse_in_motion_3x4_320px.jpg")
+    lay = detect_layout(img.rgb)
+    assert max(y + bh for _, y, _, bh in lay.boxes) < 170
