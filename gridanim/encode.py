@@ -558,7 +558,7 @@ def encode_mp4(
 # --------------------------------------------------------------------------- WebP / ZIP
 
 
-def encode_webp(frames: Sequence[Frame], durations_ms: Sequence[int] | int, *, loop: int = 0, quality: int = 80) -> bytes:
+def encode_webp(frames: Sequence[Frame], durations_ms: Sequence[int] | int, loop: int = 0, quality: int = 80) -> bytes:
     """Animated WebP (lossy, ``quality`` 0-100) via Pillow; delays in ms (not rounded)."""
     from PIL import Image
 
