@@ -9,14 +9,18 @@ centiseconds, so GIF delays are rounded to 10 ms (``frames.frame_timing``
 already produces such values). MP4 is constant frame rate: uneven delays are
 rendered by repeating frames at a base rate (:func:`mp4_schedule`).
 
-GIF ``quality="high"`` (default) builds one palette for the whole animation
-with libimagequant on a subsample of all frames, maps every pixel to its exact
-nearest palette colour (no dithering: dithering costs LZW size and, on the
-noise-like texture of AI images, also SSIM), and marks pixels that did not
-change since the previous frame transparent when that makes the frame
-smaller. ``quality="fast"`` uses a coarser subsample and Pillow's cached
-remap. MP4 runs ffmpeg (the imageio-ffmpeg binary) in a subprocess;
-:func:`start_mp4` starts it in the background so it overlaps GIF work.
+GIF ``quality="high"`` (default): frames whose distinct colours fit in 255
+are written losslessly (pixel art, greyscale); otherwise one palette for the
+whole animation comes from libimagequant on a subsample of all frames, and
+every pixel gets its exact nearest palette colour in a luma-weighted space
+(no dithering: dithering costs LZW size and, on the noise-like texture of AI
+images, also SSIM). Pixels unchanged since the previous frame become
+transparent when that makes the frame smaller. One global colour table.
+``quality="fast"`` uses a coarser subsample and Pillow's cached remap.
+
+MP4 runs ffmpeg (the imageio-ffmpeg binary) in a subprocess fed from a
+thread; :func:`start_mp4` returns at once so the encode overlaps GIF work.
+x264 encodes the loop once and repeats are a stream copy.
 """
 
 from __future__ import annotations
@@ -168,17 +172,20 @@ def remap_exact(frames: Sequence[Frame], palette: np.ndarray, *, distinct=None) 
 
 
 def _remap_pillow(frames: Sequence[Frame], palette: np.ndarray) -> list[np.ndarray]:
+    """Pillow's cached nearest-colour remap (approximate, fast); indices stay < len(palette)."""
     from PIL import Image
 
+    n = len(palette)
+    pp = np.empty((256, 3), np.uint8)
+    pp[:n] = palette
+    pp[n:] = palette[0]  # padding duplicates entry 0, so a pixel matched to it is sent back to 0
     pim = Image.new("P", (1, 1))
-    pim.putpalette(_pad_palette(palette).tobytes())
-    return [np.asarray(Image.fromarray(f).quantize(palette=pim, dither=Image.Dither.NONE)) for f in frames]
-
-
-def _pad_palette(palette: np.ndarray) -> np.ndarray:
-    pp = np.zeros((256, 3), np.uint8)
-    pp[: len(palette)] = palette
-    return pp
+    pim.putpalette(pp.tobytes())
+    out = []
+    for f in frames:
+        idx = np.asarray(Image.fromarray(f).quantize(palette=pim, dither=Image.Dither.NONE))
+        out.append(np.where(idx >= n, np.uint8(0), idx) if n < 256 else idx)
+    return out
 
 
 def _edges(index: np.ndarray) -> int:

@@ -86,6 +86,14 @@ def test_gif_is_lossless_when_the_colours_fit():
     assert len(data) < 12 * 21 * 18
 
 
+def test_gif_fast_remap_never_uses_palette_padding():
+    """Pillow pads a short palette to 256 entries; a dark pixel must not land on the padding (= transparent index)."""
+    palette = np.array([[200, 200, 200], [250, 120, 120], [120, 250, 120]], np.uint8)
+    frame = np.full((8, 8, 3), 2, np.uint8)  # nearer the (0, 0, 0) padding than to any real entry
+    (idx,) = encode._remap_pillow([frame], palette)
+    assert idx.max() < len(palette)
+
+
 def test_gif_loop_count_and_rounded_delays():
     frames = scene_frames(3)
     assert gif_info(encode.encode_gif(frames, 100, loop=3))["loop"] == 3
