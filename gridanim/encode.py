@@ -200,7 +200,8 @@ def delta_frames(indexed: Sequence[np.ndarray], transparent: int) -> list[np.nda
     Transparent runs over a still background compress very well, but scattered
     transparent pixels (noisy backgrounds) break LZW runs, so each frame keeps
     whichever version has fewer colour changes along the scan (measured: that
-    count follows the LZW size within a few per cent).
+    count follows the LZW size within a few per cent). Consecutive outputs
+    always differ, so held frames stay separate frames with their own delays.
     """
     out = [indexed[0]]
     for prev, cur in zip(indexed, indexed[1:]):
@@ -210,7 +211,10 @@ def delta_frames(indexed: Sequence[np.ndarray], transparent: int) -> list[np.nda
             continue
         cand = cur.copy()
         cand[same] = transparent
-        out.append(cand if _edges(cand) < _edges(cur) else cur)
+        pick, other = (cand, cur) if _edges(cand) < _edges(cur) else (cur, cand)
+        # Pillow merges a frame identical to the one before (adding up delays);
+        # a repeated frame is written the other way so the GIF keeps every frame.
+        out.append(other if np.array_equal(pick, out[-1]) else pick)
     return out
 
 

@@ -101,6 +101,18 @@ def test_gif_loop_count_and_rounded_delays():
     assert gif_info(encode.encode_gif(frames, [84, 86, 40]))["durations"] == [80, 90, 40]
 
 
+@pytest.mark.parametrize("flat", [False, True])
+def test_gif_keeps_held_frames_as_frames(flat):
+    a, b = scene_frames(2)
+    if flat:
+        a, b = np.full_like(a, 40), np.full_like(b, 200)
+    frames = [a, a, a, b, b]
+    info = gif_info(encode.encode_gif(frames, [100, 110, 120, 130, 140]))
+    assert info["durations"] == [100, 110, 120, 130, 140]  # not merged into 3 frames of 330 ms
+    for got, want in zip(info["frames"], frames):
+        assert_similar(got, want, 2.5)
+
+
 def test_gif_single_frame():
     frame = scene_frames(1)[0]
     info = gif_info(encode.encode_gif([frame], 100))
