@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from . import frames as fr
-from .errors import InputError
+from .errors import EncodeError, InputError
 from .images import LoadedImage, load_image
 from .layout import Layout, detect_layout
 from .types import Frame
@@ -149,7 +149,8 @@ def render(anim: Animation, formats: Iterable[str]) -> dict[str, bytes]:
     """Encode ``anim`` to each of ``formats`` (subset of gif, mp4, webp, zip).
 
     The MP4 encode starts first and runs in ffmpeg while the GIF is built.
-    Notes from size limits are appended to ``anim.warnings``.
+    Notes from size limits are appended to ``anim.warnings``. If only the MP4
+    fails, the :class:`EncodeError` carries the other outputs as ``.partial``.
     """
     from . import encode
 
@@ -176,5 +177,10 @@ def render(anim: Animation, formats: Iterable[str]) -> dict[str, bytes]:
             job.cancel()
         raise
     if job is not None:
-        out["mp4"] = job.result()
+        try:
+            out["mp4"] = job.result()
+        except EncodeError as e:
+            if out:  # hand back what did work; the caller decides whether to keep it
+                e.partial = {f: out[f] for f in wanted if f in out}  # type: ignore[attr-defined]
+            raise
     return {f: out[f] for f in wanted if f in out}

@@ -225,6 +225,7 @@ def _kb(n: int) -> str:
 
 def cmd_animate(args) -> int:
     from .animate import AnimateOptions, animate, render
+    from .errors import EncodeError
 
     opts = AnimateOptions(
         rows=args.rows,
@@ -247,7 +248,16 @@ def cmd_animate(args) -> int:
     opts.validate()  # cheap checks before reading the image
     targets = {f: getattr(args, f) for f in ("gif", "mp4", "webp", "zip") if getattr(args, f)}
     anim = animate(args.image, opts)
-    data = render(anim, targets)
+    try:
+        data = render(anim, targets)
+    except EncodeError as e:
+        partial = getattr(e, "partial", None)
+        if not partial:
+            raise
+        for fmt, data_ in partial.items():
+            _write(targets[fmt], data_)
+        done = ", ".join(targets[f] for f in partial)
+        raise EncodeError(f"wrote {done}, but the MP4 failed: {e}") from None
     for fmt, path in targets.items():
         _write(path, data[fmt])
 

@@ -197,6 +197,21 @@ def test_internal_errors_exit_1_without_traceback(tmp_path, grid_png):
     assert r.returncode == 1 and "Traceback" in r.stderr
 
 
+def test_mp4_failure_keeps_the_gif_and_says_so(grid_png, tmp_path):
+    import os
+
+    fake = tmp_path / "ffmpeg"
+    fake.write_text("#!/bin/sh\ncat >/dev/null; echo 'Unknown encoder libx264' >&2; exit 1\n")
+    fake.chmod(0o755)
+    env = dict(os.environ, IMAGEIO_FFMPEG_EXE=str(fake))
+    gif, mp4 = tmp_path / "a.gif", tmp_path / "a.mp4"
+    r = run_cli("animate", grid_png, "--rows", "3", "--cols", "4", "--gif", gif, "--mp4", mp4, env=env)
+    assert r.returncode == 2
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: wrote {gif}, but the MP4 failed") and "libx264" in lines[0]
+    assert gif.stat().st_size > 0 and not mp4.exists()
+
+
 # --------------------------------------------------------------------------- startup
 
 
