@@ -321,7 +321,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _fail("interrupted")
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # e.g. `... --json | head -c 10`: not an error, and no shutdown noise
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except OSError:
+            pass
         return 0
     except Exception as e:
         from .errors import GridanimError
