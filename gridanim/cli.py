@@ -124,7 +124,7 @@ def add_animate(sub) -> None:
     t.add_argument("--drop", default="", help="frames to leave out, e.g. 5,7-8 (numbers as in the grid, from 1)")
     t.add_argument("--inset", type=_int, default=0, help="pixels trimmed from every side of each frame")
     t.add_argument("--stabilize", action="store_true", help="line frames up to remove jitter between panels")
-    t.add_argument("--smooth", type=_int, default=0, metavar="N", help="insert N cross-fade frames between frames (loop length kept)")
+    t.add_argument("--smooth", type=_int, default=0, metavar="N", help="insert N (0-8) cross-fade frames between frames, last to first included (loop length kept)")
     t.add_argument("--max-size", type=_int, metavar="PX", help="scale frames down so the longest side is at most PX")
     t.add_argument("--background", type=_color, default=(255, 255, 255), help="colour behind transparent pixels (default #ffffff)")
     o = p.add_argument_group("outputs")
