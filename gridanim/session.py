@@ -1,0 +1,291 @@
+"""One app run's files, and the generate-then-animate steps the app streams.
+
+Every app action writes into its own folder under
+``<tempfile.gettempdir()>/gridanim-app/<run id>/`` (never the data dir, which
+holds only paid-for grids and their sidecars). Files have fixed names, so a
+download is called ``animation.gif`` rather than a hash: see :data:`NAMES`.
+Run folders older than :data:`MAX_AGE_S` are deleted whenever a new one is made
+(Gradio's ``delete_cache`` only removes its own copies).
+
+* :func:`preview_cut` - load, detect, draw the numbered cut (``grid_cut.png``).
+* :func:`animate_to_files` - the engine's animate + render, written to files.
+* :func:`generation_steps` - one OpenAI call streamed as :class:`Step` events,
+  with a heartbeat every second while the model works, then the animation.
+* :func:`copy_grid` / :func:`thumbnail` - a saved grid brought into a run
+  folder (the History tab and "re-cut in Animate"), so the app never serves
+  the data dir itself.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from PIL import Image
+
+from .animate import AnimateOptions, Animation, animate, render
+from .images import LoadedImage, load_image
+from .layout import Layout, detect_layout
+from .overlay import save_cut
+
+NAMES = {"gif": "animation.gif", "mp4": "animation.mp4", "webp": "animation.webp", "zip": "frames.zip"}
+CUT_NAME = "grid_cut.png"
+MAX_AGE_S = 3600
+ENV_ROOT = "GRIDANIM_APP_TMP"
+
+
+def root_dir() -> Path:
+    """Where run folders live: ``GRIDANIM_APP_TMP`` or ``<system temp>/gridanim-app``."""
+    return Path(os.environ.get(ENV_ROOT) or Path(tempfile.gettempdir()) / "gridanim-app")
+
+
+def purge_old(root: Path | None = None, max_age_s: float = MAX_AGE_S, now: float | None = None) -> int:
+    """Delete run folders last modified more than ``max_age_s`` ago; returns how many."""
+    root = root or root_dir()
+    now = time.time() if now is None else now
+    removed = 0
+    if not root.is_dir():
+        return 0
+    for d in root.iterdir():
+        try:
+            if d.is_dir() and now - d.stat().st_mtime > max_age_s:
+                shutil.rmtree(d, ignore_errors=True)
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
+def new_run_dir(root: Path | None = None) -> Path:
+    """A fresh, empty folder for one run (old ones are purged first)."""
+    root = root or root_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    purge_old(root)
+    d = root / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}"
+    d.mkdir()
+    return d
+
+
+def human_size(n: int) -> str:
+    """``812 B``, ``34 KB``, ``2.1 MB``."""
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.0f} KB"
+    return f"{n / 1048576:.1f} MB"
+
+
+def write_outputs(run_dir: Path, data: dict[str, bytes]) -> dict[str, Path]:
+    """Write each encoded format under its fixed name; returns format -> path."""
+    out = {}
+    for fmt, blob in data.items():
+        p = run_dir / NAMES[fmt]
+        p.write_bytes(blob)
+        out[fmt] = p
+    return out
+
+
+# ------------------------------------------------------------------ animate
+
+
+@dataclass
+class Preview:
+    """A detected layout and the picture of it."""
+
+    cut: Path
+    layout: Layout
+    notes: list[str]
+
+
+def _load(source: Any) -> LoadedImage:
+    return source if isinstance(source, LoadedImage) else load_image(source)
+
+
+def preview_cut(source: Any, rows: int | None = None, cols: int | None = None, inset: int = 0, *, run_dir: Path | None = None) -> Preview:
+    """Detect the layout (``rows``/``cols`` as a manual override) and draw it."""
+    img = _load(source)
+    layout = detect_layout(img.rgb, img.alpha, rows=rows, cols=cols)
+    run_dir = run_dir or new_run_dir()
+    cut = save_cut(img.rgb, layout, run_dir / CUT_NAME, inset=inset)
+    return Preview(cut, layout, list(img.notes) + list(layout.warnings))
+
+
+@dataclass
+class AnimationFiles:
+    """What one animate run wrote."""
+
+    run_dir: Path
+    anim: Animation
+    files: dict[str, Path]  # gif, mp4, webp, zip
+    cut: Path
+    frames: list[Path] = field(default_factory=list)  # PNGs, when asked
+
+    @property
+    def downloads(self) -> list[str]:
+        """Paths for a download list: the animations, the frames ZIP, the cut."""
+        return [str(self.files[f]) for f in ("gif", "mp4", "webp", "zip") if f in self.files] + [str(self.cut)]
+
+    def sizes(self) -> dict[str, int]:
+        return {f: p.stat().st_size for f, p in self.files.items()}
+
+
+def animate_to_files(
+    source: Any,
+    options: AnimateOptions,
+    *,
+    layout: Layout | None = None,
+    formats: Iterable[str] = ("gif", "mp4", "webp", "zip"),
+    frame_pngs: bool = False,
+    run_dir: Path | None = None,
+) -> AnimationFiles:
+    """Animate ``source`` and write every format, the cut and (optionally) frame PNGs."""
+    img = _load(source)
+    anim = animate(img, options, layout=layout)
+    run_dir = run_dir or new_run_dir()
+    files = write_outputs(run_dir, render(anim, list(formats)))
+    cut = save_cut(img.rgb, anim.layout, run_dir / CUT_NAME, inset=options.inset)
+    frames = []
+    if frame_pngs:
+        fdir = run_dir / "frames"
+        fdir.mkdir(exist_ok=True)
+        width = max(2, len(str(len(anim.frames))))
+        for i, f in enumerate(anim.frames, 1):
+            p = fdir / f"frame_{i:0{width}d}.png"
+            Image.fromarray(f).save(p, format="PNG", compress_level=1)
+            frames.append(p)
+    return AnimationFiles(run_dir, anim, files, cut, frames)
+
+
+def copy_grid(path: str | os.PathLike, *, run_dir: Path | None = None) -> Path:
+    """Copy a saved grid into a run folder (its name kept) and return the copy."""
+    src = Path(path)
+    run_dir = run_dir or new_run_dir()
+    dst = run_dir / src.name
+    shutil.copyfile(src, dst)
+    return dst
+
+
+def thumbnail(path: str | os.PathLike, *, max_side: int = 320, root: Path | None = None) -> Path:
+    """A small JPEG of a saved grid, cached by file name under ``<root>/thumbs``."""
+    src = Path(path)
+    d = (root or root_dir()) / "thumbs"
+    d.mkdir(parents=True, exist_ok=True)
+    dst = d / f"{src.stem}-{max_side}.jpg"
+    if not dst.exists() or dst.stat().st_mtime < src.stat().st_mtime:
+        with Image.open(src) as im:
+            im.thumbnail((max_side, max_side))
+            im.convert("RGB").save(dst, format="JPEG", quality=85)
+    return dst
+
+
+# ------------------------------------------------------------------ generate
+
+
+@dataclass
+class Step:
+    """One event of :func:`generation_steps`.
+
+    ``kind`` is ``"wait"`` (a heartbeat), ``"partial"`` (``image`` is a partial
+    PNG), ``"saved"`` (the grid arrived and was saved; the animation is being
+    made) or ``"done"`` (``result`` and ``files`` are set).
+    """
+
+    kind: str
+    elapsed_s: float
+    image: Path | None = None
+    partials: int = 0
+    result: Any = None
+    files: AnimationFiles | None = None
+
+
+_END = object()
+
+
+def with_heartbeat(events: Iterator[Any], every: float = 1.0) -> Iterator[Any]:
+    """Yield ``events``' items as they come, and ``None`` after each ``every`` seconds of silence.
+
+    The iterator runs in a daemon thread; its exception is re-raised here. If the
+    consumer stops early, the thread stops at the next item.
+    """
+    q: queue.Queue = queue.Queue()
+    stop = threading.Event()
+
+    def pump() -> None:
+        try:
+            for item in events:
+                q.put(("item", item))
+                if stop.is_set():
+                    return
+            q.put(("end", _END))
+        except BaseException as e:  # handed to the consumer
+            q.put(("error", e))
+
+    t = threading.Thread(target=pump, name="gridanim-stream", daemon=True)
+    t.start()
+    try:
+        while True:
+            try:
+                kind, item = q.get(timeout=every)
+            except queue.Empty:
+                yield None
+                continue
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
+def generation_steps(
+    prepared: Any,
+    client: Any,
+    *,
+    ledger: Any = None,
+    data_dir: str | os.PathLike | None = None,
+    every: float = 1.0,
+    run_dir: Path | None = None,
+) -> Iterator[Step]:
+    """Stream one generation as :class:`Step` events, then animate the saved grid.
+
+    ``prepared`` comes from :func:`gridanim.generate.prepare`; errors are the
+    package's :class:`~gridanim.errors.GridanimError` (raised before anything is
+    saved, or naming the saved grid after).
+    """
+    from .errors import GridanimError
+    from .generate import stream_generation
+
+    t0 = time.monotonic()
+    run_dir = run_dir or new_run_dir()
+    partials = 0
+    result = None
+    for ev in with_heartbeat(stream_generation(prepared, client, ledger=ledger, data_dir=data_dir), every):
+        elapsed = time.monotonic() - t0
+        if ev is None:
+            yield Step("wait", elapsed, partials=partials)
+        elif ev.type == "partial":
+            partials += 1
+            p = run_dir / f"partial_{partials}.png"
+            p.write_bytes(ev.png)
+            yield Step("partial", elapsed, image=p, partials=partials)
+        else:
+            result = ev.result
+    if result is None:  # pragma: no cover - stream_generation always completes or raises
+        raise RuntimeError("the generation ended without a result")
+    yield Step("saved", time.monotonic() - t0, image=result.grid_path, partials=partials, result=result)
+    plan = prepared.plan
+    opts = AnimateOptions(rows=plan.rows, cols=plan.cols, fps=prepared.fps)
+    try:
+        files = animate_to_files(str(result.grid_path), opts, layout=result.layout, frame_pngs=True, run_dir=run_dir)
+    except GridanimError as e:
+        raise type(e)(f"the grid was saved to {result.grid_path}, but making the animation failed: {e}") from None
+    yield Step("done", time.monotonic() - t0, image=files.cut, partials=partials, result=result, files=files)

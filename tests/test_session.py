@@ -1,0 +1,128 @@
+"""gridanim.session: run folders, fixed file names, the heartbeat, generate-then-animate."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import zipfile
+
+import pytest
+from PIL import Image
+
+from helpers import flat_grid
+
+from gridanim import errors as E
+from gridanim import session
+from gridanim.animate import AnimateOptions
+from gridanim.generate import GenerationRequest, prepare
+from gridanim.pricing import CostLedger
+
+
+@pytest.fixture(autouse=True)
+def _tmp_root(tmp_path, monkeypatch):
+    monkeypatch.setenv(session.ENV_ROOT, str(tmp_path / "runs"))
+
+
+def grid_path(tmp_path, rows=3, cols=4):
+    img, _ = flat_grid(rows, cols, cell=(40, 30))
+    p = tmp_path / "grid.png"
+    Image.fromarray(img).save(p)
+    return p
+
+
+def test_run_dirs_are_fresh_and_old_ones_are_purged(tmp_path):
+    a = session.new_run_dir()
+    b = session.new_run_dir()
+    assert a != b and a.parent == b.parent == tmp_path / "runs"
+    old = time.time() - session.MAX_AGE_S - 10
+    os.utime(a, (old, old))
+    assert session.purge_old() == 1
+    assert not a.exists() and b.exists()
+
+
+def test_animate_to_files_writes_every_format_under_its_fixed_name(tmp_path):
+    run = session.animate_to_files(str(grid_path(tmp_path)), AnimateOptions(fps=10), frame_pngs=True)
+    assert {p.name for p in run.files.values()} == {"animation.gif", "animation.mp4", "animation.webp", "frames.zip"}
+    assert [os.path.basename(p) for p in run.downloads][-1] == "grid_cut.png"
+    with Image.open(run.files["gif"]) as im:
+        assert im.n_frames == 12
+    with zipfile.ZipFile(run.files["zip"]) as z:
+        assert len(z.namelist()) == 12
+    assert [p.name for p in run.frames][:2] == ["frame_01.png", "frame_02.png"] and len(run.frames) == 12
+    assert run.sizes()["gif"] == run.files["gif"].stat().st_size > 0
+
+
+def test_preview_cut_uses_the_manual_override(tmp_path):
+    pv = session.preview_cut(str(grid_path(tmp_path, 2, 6)), rows=2, cols=3)
+    assert (pv.layout.rows, pv.layout.cols) == (2, 3)
+    assert pv.cut.name == "grid_cut.png" and pv.cut.exists()
+    assert any("looks like" in n for n in pv.notes)
+
+
+def test_unusable_uploads_raise_the_package_error(tmp_path):
+    p = tmp_path / "x.png"
+    p.write_bytes(b"")
+    with pytest.raises(E.InputError, match="empty"):
+        session.preview_cut(str(p))
+
+
+def test_copy_grid_and_thumbnail_stay_out_of_the_data_dir(tmp_path):
+    src = grid_path(tmp_path)
+    copy = session.copy_grid(src)
+    assert copy.read_bytes() == src.read_bytes() and copy.parent.parent == session.root_dir()
+    thumb = session.thumbnail(src, max_side=64)
+    with Image.open(thumb) as im:
+        assert max(im.size) == 64 and im.format == "JPEG"
+
+
+@pytest.mark.parametrize("n, text", [(0, "0 B"), (812, "812 B"), (34 * 1024, "34 KB"), (int(2.1 * 1048576), "2.1 MB")])
+def test_human_size(n, text):
+    assert session.human_size(n) == text
+
+
+def test_heartbeat_ticks_while_waiting_and_passes_items_through():
+    gate = threading.Event()
+
+    def slow():
+        yield "a"
+        gate.wait(5)
+        yield "b"
+
+    seen = []
+    for item in session.with_heartbeat(slow(), every=0.05):
+        seen.append(item)
+        if seen.count(None) == 3:
+            gate.set()
+    assert seen[0] == "a" and seen[-1] == "b" and seen.count(None) >= 3
+
+
+def test_heartbeat_reraises_the_iterators_error():
+    def broken():
+        yield 1
+        raise E.ServerError("boom")
+
+    with pytest.raises(E.ServerError, match="boom"):
+        list(session.with_heartbeat(broken(), every=0.05))
+
+
+def test_generation_steps_stream_partials_then_the_animation(client, fake_openai, data_dir):
+    prepared = prepare(GenerationRequest("a cat chasing its tail", rows=2, cols=3, model="gpt-image-2", quality="low", partial_images=2))
+    ledger = CostLedger()
+    steps = list(session.generation_steps(prepared, client, ledger=ledger, data_dir=data_dir))
+    kinds = [s.kind for s in steps if s.kind != "wait"]
+    assert kinds == ["partial", "partial", "saved", "done"]
+    assert steps[0].image.name == "partial_1.png"
+    done = steps[-1]
+    assert done.files.anim.layout.frames == 6 and len(done.files.frames) == 6
+    assert done.result.grid_path.parent == data_dir
+    assert done.files.run_dir != data_dir and ledger.count == 1
+    assert len(fake_openai.requests) == 1
+
+
+def test_generation_steps_name_nothing_saved_when_the_call_fails(client, fake_openai, data_dir):
+    fake_openai.enqueue_error("insufficient_quota")
+    prepared = prepare(GenerationRequest("a cat", rows=2, cols=2, model="gpt-image-2", quality="low"))
+    with pytest.raises(E.RateLimitError, match="out of credit"):
+        list(session.generation_steps(prepared, client, data_dir=data_dir))
+    assert not list(data_dir.glob("*.png"))
