@@ -1,0 +1,557 @@
+"""gridanim's web app: Generate, Animate and History tabs (Gradio 6 wiring only).
+
+Run it three ways with the same file:
+
+* ``python app.py [--share] [--host H] [--port P]`` (host/port also from
+  ``GRADIO_SERVER_NAME`` / ``GRADIO_SERVER_PORT``; ``--share`` falls back to
+  local serving with a note when no public link can be made);
+* a Hugging Face Space (README front matter; ``python -m gridanim deploy``);
+* imported: ``import app; app.demo.launch(**app.launch_options())`` (tests).
+
+API endpoints (stable; every input after the first has a default):
+
+* ``/animate`` (grid image file, rows, cols, inset, fps, order, custom_order,
+  drop, stabilize, smooth, gif_quality, gif_max_kb, max_size) ->
+  (GIF, MP4, downloads, summary, numbered cut);
+* ``/generate`` (prompt, style, rows, cols, shape, model, quality, fps,
+  partial_images, reference, layout_guide, api_key) ->
+  (GIF, MP4, cost text, numbered cut, frames, downloads, status);
+* ``/detect`` (grid, rows, cols, inset) -> (numbered cut, layout text);
+* ``/estimate`` (the generate settings) -> the cost estimate text.
+
+Handlers only translate between Gradio values and the package
+(:mod:`gridanim.session`, :mod:`gridanim.summary`, ...); every
+:class:`~gridanim.errors.GridanimError` becomes ``gr.Error(str(e))``. A
+visitor's key is passed to ``make_client`` for that one request and nowhere
+else (``run_history=False`` keeps it out of the browser's storage too).
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before gradio is imported: no telemetry, no version check.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as in gridanim/__main__.py
+
+import argparse  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import gradio as gr  # noqa: E402
+
+from gridanim import hosting, session, summary  # noqa: E402
+from gridanim.animate import AnimateOptions  # noqa: E402
+from gridanim.errors import GridanimError, MissingKeyError  # noqa: E402
+from gridanim.generate import MAX_PARTIAL_IMAGES, GenerationRequest, prepare  # noqa: E402
+from gridanim.keys import ENV_KEY, make_client, resolve_key  # noqa: E402
+from gridanim.models import check_model, load_catalog, offered_models  # noqa: E402
+from gridanim.plan import MAX_SIDE_CELLS  # noqa: E402
+from gridanim.presets import load_presets  # noqa: E402
+from gridanim.pricing import CostLedger  # noqa: E402
+from gridanim.storage import data_dir, list_history, load_record  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+EXAMPLES_DIR = HERE / "examples"
+AUTO = "auto"
+COUNTS = [AUTO] + [str(n) for n in range(1, MAX_SIDE_CELLS + 1)]
+SHAPES = ["square", "portrait", "landscape", "wide", "tall"]
+ORDERS = ["forward", "reverse", "pingpong", "custom"]
+SAMPLE_EXTS = (".png", ".jpg", ".jpeg", ".webp", ".gif")
+ESTIMATE_PLACEHOLDER = "a short looping animation"
+MAX_FILE_SIZE = "25mb"
+HISTORY_LIMIT = 60
+
+CSS = """
+#gen-status, #anim-summary { min-height: 1.5em; }
+#gen-estimate { border-left: 3px solid var(--color-accent); padding-left: .75em; }
+.gridanim-note { font-size: .85em; opacity: .8; }
+"""
+
+PRESETS = load_presets()
+MODELS = offered_models()
+CATALOG = load_catalog()
+
+
+# ------------------------------------------------------------------ small helpers
+
+
+def _error(e: Exception, title: str = "Error") -> gr.Error:
+    return gr.Error(str(e), title=title, print_exception=False)
+
+
+def _count(value) -> int | None:
+    """A rows/cols choice: "auto", "", 0 or None -> None (detect), else the number."""
+    if value in (None, "", AUTO):
+        return None
+    n = int(float(value))
+    return n if n > 0 else None
+
+
+def _path(value) -> str | None:
+    """A file input's value as a path (gr.File gives a str; gradio_client may send a dict)."""
+    if not value:
+        return None
+    if isinstance(value, dict):
+        return value.get("path")
+    return str(value)
+
+
+def _qualities(model_id: str) -> list[str]:
+    try:
+        return list(check_model(model_id)[0].qualities) + ["auto"]
+    except GridanimError:
+        return [CATALOG.default_quality, "auto"]
+
+
+def _style_choices() -> list[tuple[str, str]]:
+    return [("No preset (describe the style yourself)", "")] + [(PRESETS.presets[k].name, k) for k in PRESETS.names()]
+
+
+def _sample(preset) -> str | None:
+    """A sample image next to the preset file (``presets/<id>.png`` ...), if there is one."""
+    if not preset.path:
+        return None
+    base = Path(preset.path).with_suffix("")
+    return next((str(base.with_suffix(e)) for e in SAMPLE_EXTS if base.with_suffix(e).is_file()), None)
+
+
+def _style_markdown(preset) -> str:
+    if preset is None:
+        return "Plain prompt, 3×4 square frames at 8 fps unless you change them."
+    return f"**{preset.name}**: {preset.description} _(suggests {preset.rows}×{preset.cols} {preset.shape}, {preset.fps} fps)_"
+
+
+def _request(prompt, style, rows, cols, shape, model, quality, fps, partial_images, reference, layout_guide) -> GenerationRequest:
+    ref = _path(reference)
+    return GenerationRequest(
+        prompt=prompt or "",
+        style=style or None,
+        rows=int(rows) if rows else None,
+        cols=int(cols) if cols else None,
+        shape=shape or None,
+        fps=int(fps) if fps else None,
+        model=model or None,
+        quality=quality or None,
+        images=(ref,) if ref else (),
+        layout_guide=bool(layout_guide),
+        partial_images=int(partial_images or 0),
+    )
+
+
+# ------------------------------------------------------------------ Generate tab
+
+
+def style_changed(style):
+    """Show the preset's description (and sample) and adopt its grid defaults."""
+    if not style:
+        return _style_markdown(None), gr.update(value=None, visible=False), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+    try:
+        p = PRESETS.get(style)
+    except GridanimError as e:
+        raise _error(e) from None
+    sample = _sample(p)
+    return _style_markdown(p), gr.update(value=sample, visible=bool(sample)), p.rows, p.cols, p.shape, p.fps
+
+
+def model_changed(model):
+    choices = _qualities(model)
+    default = CATALOG.default_quality if CATALOG.default_quality in choices else choices[0]
+    return gr.update(choices=choices, value=default)
+
+
+def estimate(prompt=None, style=None, rows=None, cols=None, shape=None, model=None, quality=None, fps=None, partial_images=None, reference=None, layout_guide=None):
+    """The live cost estimate (no network, no key)."""
+    req = _request(prompt or ESTIMATE_PLACEHOLDER, style, rows, cols, shape, model, quality, fps, partial_images, reference, layout_guide)
+    try:
+        return summary.quote_markdown(prepare(req))
+    except GridanimError as e:
+        return f"⚠ {e}"
+
+
+def key_hint():
+    return summary.KEY_HINT_SERVER if os.environ.get(ENV_KEY, "").strip() else summary.KEY_HINT_NONE
+
+
+def generate(
+    prompt,
+    style="",
+    rows=3,
+    cols=4,
+    shape="square",
+    model=None,
+    quality=None,
+    fps=8,
+    partial_images=2,
+    reference=None,
+    layout_guide=False,
+    api_key=None,
+    ledger=None,
+    request: gr.Request = None,
+    progress=gr.Progress(),
+):
+    """One paid OpenAI call (streamed), then the grid cut into GIF / MP4 / frames."""
+    ledger = ledger if isinstance(ledger, CostLedger) else CostLedger()
+    try:
+        prepared = prepare(_request(prompt, style, rows, cols, shape, model, quality, fps, partial_images, reference, layout_guide))
+        key = resolve_key(api_key)
+        hosting.check_generation_allowed(request, prepared.quote.estimate.usd, using_own_key=bool((api_key or "").strip()))
+    except MissingKeyError:
+        raise gr.Error(summary.NO_KEY, title="OpenAI key needed", duration=None, print_exception=False) from None
+    except GridanimError as e:
+        raise _error(e) from None
+    progress(0.05, desc="Sending the prompt to OpenAI…")
+    yield {gen_status: f"⏳ Sending the prompt to OpenAI ({prepared.quote.estimate.describe()})…", ledger_state: ledger}
+    client = make_client(key)
+    del key
+    try:
+        for step in session.generation_steps(prepared, client, ledger=ledger):
+            status = summary.status_markdown(step, prepared.request.partial_images)
+            if step.kind in ("wait",):
+                yield {gen_status: status}
+            elif step.kind in ("partial", "saved"):
+                yield {gen_status: status, gen_grid: str(step.image)}
+            else:
+                files, result = step.files, step.result
+    except GridanimError as e:
+        raise _error(e) from None
+    finally:
+        client.close()
+    grid_copy = session.copy_grid(result.grid_path, run_dir=files.run_dir)
+    plan = prepared.plan
+    yield {
+        gen_gif: str(files.files["gif"]),
+        gen_mp4: str(files.files["mp4"]),
+        gen_cost: summary.cost_markdown(result, ledger),
+        gen_grid: str(files.cut),
+        gen_frames: [str(p) for p in files.frames],
+        gen_files: files.downloads + [str(grid_copy)],
+        gen_status: summary.status_markdown(step, prepared.request.partial_images) + "\n\n" + summary.animation_markdown(files),
+        ledger_state: ledger,
+        last_grid: {"path": str(result.grid_path), "rows": plan.rows, "cols": plan.cols, "fps": prepared.fps},
+    }
+
+
+def recut(last):
+    """Load the last generated grid into Animate (no new request)."""
+    if not last:
+        raise gr.Error("Generate a grid first (or pick one in History).", print_exception=False)
+    path = session.copy_grid(last["path"])
+    return str(path), str(last["rows"]), str(last["cols"]), last["fps"], gr.Tabs(selected="animate")
+
+
+# ------------------------------------------------------------------ Animate tab
+
+
+def detect(grid, rows=AUTO, cols=AUTO, inset=0):
+    """Detect the layout of an uploaded grid and draw the numbered cut."""
+    path = _path(grid)
+    if not path:
+        return None, ""
+    try:
+        pv = session.preview_cut(path, _count(rows), _count(cols), int(inset or 0))
+    except GridanimError as e:
+        raise _error(e) from None
+    return str(pv.cut), summary.layout_markdown(pv.layout, pv.notes)
+
+
+def animate_grid(
+    grid,
+    rows=AUTO,
+    cols=AUTO,
+    inset=0,
+    fps=8,
+    order="forward",
+    custom_order=None,
+    drop=None,
+    stabilize=False,
+    smooth=0,
+    gif_quality="high",
+    gif_max_kb=0,
+    max_size=0,
+):
+    """Cut a grid into frames and write GIF, MP4, WebP and a frames ZIP."""
+    path = _path(grid)
+    if not path:
+        raise gr.Error("Upload a grid image first (PNG, JPEG or WebP), or click an example.", print_exception=False)
+    opts = AnimateOptions(
+        rows=_count(rows),
+        cols=_count(cols),
+        inset=int(inset or 0),
+        fps=float(fps or 8),
+        order=(custom_order or "").strip() if order == "custom" else (order or "forward"),
+        drop=(drop or "").strip(),
+        stabilize=bool(stabilize),
+        smooth=int(smooth or 0),
+        gif_quality=gif_quality or "high",
+        gif_max_bytes=int(float(gif_max_kb) * 1024) if gif_max_kb else None,
+        max_size=int(max_size) if max_size else None,
+    )
+    try:
+        run = session.animate_to_files(path, opts)
+    except GridanimError as e:
+        raise _error(e) from None
+    return str(run.files["gif"]), str(run.files["mp4"]), run.downloads, summary.animation_markdown(run), str(run.cut)
+
+
+def order_changed(order):
+    return gr.update(visible=order == "custom")
+
+
+# ------------------------------------------------------------------ History tab
+
+
+def history_list():
+    records = list_history(limit=HISTORY_LIMIT)
+    items = [(str(session.thumbnail(r.png_path)), summary.history_caption(r)) for r in records]
+    if records:
+        note = f"{len(records)} saved generation(s) in `{data_dir()}`. Pick one, then open it in Animate (free: no new request)."
+    else:
+        note = f"No generations yet in `{data_dir()}`. Grids you generate are saved there with their settings and cost."
+    return items, [r.id for r in records], note, None, ""
+
+
+def history_select(ids, evt: gr.SelectData):
+    if not ids or evt.index is None or evt.index >= len(ids):
+        return None, ""
+    rid = ids[evt.index]
+    try:
+        return rid, summary.history_markdown(load_record(rid))
+    except GridanimError as e:
+        raise _error(e) from None
+
+
+def history_open(rid):
+    """Open a saved generation in Animate at no cost."""
+    if not rid:
+        raise gr.Error("Pick a generation in the gallery first.", print_exception=False)
+    try:
+        rec = load_record(rid)
+    except GridanimError as e:
+        raise _error(e) from None
+    plan = rec.meta.get("plan") or {}
+    path = session.copy_grid(rec.png_path)
+    return str(path), str(plan.get("rows") or AUTO), str(plan.get("cols") or AUTO), rec.meta.get("fps") or 8, gr.Tabs(selected="animate")
+
+
+# ------------------------------------------------------------------ layout
+
+
+# Examples whose layout detection needs a hint (faint column seams); the rest show auto-detection.
+EXAMPLE_HINTS = {"photo_muybridge_horse_4x4_numbered.jpg": ("4", "4")}
+
+
+def _examples() -> list[list[str]]:
+    """[path, rows, cols] for every bundled example image."""
+    if not EXAMPLES_DIR.is_dir():
+        return []
+    images = sorted(p for p in EXAMPLES_DIR.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp"))
+    return [[str(p), *EXAMPLE_HINTS.get(p.name, (AUTO, AUTO))] for p in images]
+
+
+_INITIAL_ESTIMATE = estimate("", "", 3, 4, "square", MODELS[0] if MODELS else None, CATALOG.default_quality, 8, 2, None, False)
+
+with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600)) as demo:
+    gr.Markdown(
+        "# gridanim\nTurn a grid of animation panels into a clean looping **GIF** and **MP4**, "
+        "or generate the grid with **one** OpenAI image call."
+    )
+    ledger_state = gr.State(None)
+    last_grid = gr.State(None)
+    history_ids = gr.State([])
+    history_pick = gr.State(None)
+
+    with gr.Tabs() as tabs:
+        # -------------------------------------------------------------- Generate
+        with gr.Tab("Generate", id="generate"):
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=5):
+                    prompt = gr.Textbox(
+                        label="Prompt", placeholder="a cat chasing its tail", lines=2, elem_id="gen-prompt",
+                        info="The subject and its motion. The grid layout is added for you.",
+                    )
+                    style = gr.Dropdown(_style_choices(), value="", label="Style preset", elem_id="gen-style")
+                    style_md = gr.Markdown(_style_markdown(None), elem_classes="gridanim-note")
+                    style_sample = gr.Image(label="Style sample", visible=False, interactive=False, height=200)
+                    with gr.Row():
+                        g_rows = gr.Slider(1, MAX_SIDE_CELLS, value=3, step=1, label="Rows")
+                        g_cols = gr.Slider(1, MAX_SIDE_CELLS, value=4, step=1, label="Columns")
+                        shape = gr.Dropdown(SHAPES, value="square", label="Frame shape", allow_custom_value=True,
+                                            info="or a ratio like 16:9")
+                    reference = gr.File(label="Reference photo (optional: photo → animation)", file_types=["image"],
+                                        elem_id="gen-reference", height=90)
+                    with gr.Accordion("Advanced", open=False):
+                        with gr.Row():
+                            model = gr.Dropdown(MODELS, value=MODELS[0] if MODELS else None, label="Model")
+                            quality = gr.Dropdown(_qualities(MODELS[0]) if MODELS else ["auto"],
+                                                  value=CATALOG.default_quality, label="Quality")
+                        with gr.Row():
+                            g_fps = gr.Slider(1, 30, value=8, step=1, label="Frames per second")
+                            partials = gr.Slider(0, MAX_PARTIAL_IMAGES, value=2, step=1, label="Live previews",
+                                                 info="partial images while it draws (+100 tokens each)")
+                        layout_guide = gr.Checkbox(False, label="Send a numbered layout guide with the reference photo")
+                    api_key = gr.Textbox("", label="Your own OpenAI key (optional)", type="password", placeholder="sk-...",
+                                         elem_id="gen-key", info="Used for this request only; never stored or logged.")
+                    key_md = gr.Markdown(key_hint(), elem_classes="gridanim-note")
+                    estimate_md = gr.Markdown(_INITIAL_ESTIMATE, label="Estimate", elem_id="gen-estimate")
+                    gen_btn = gr.Button("Generate", variant="primary", elem_id="gen-btn")
+                with gr.Column(scale=6):
+                    gen_status = gr.Markdown("", label="Status", elem_id="gen-status")
+                    gen_grid = gr.Image(label="Grid (numbered cut)", type="filepath", format="png", interactive=False,
+                                        elem_id="gen-grid", buttons=["download", "fullscreen"], height=360)
+                    with gr.Row():
+                        gen_gif = gr.Image(label="GIF", type="filepath", interactive=False, elem_id="gen-gif",
+                                           buttons=["download", "fullscreen"], height=260)
+                        gen_mp4 = gr.Video(label="MP4", interactive=False, elem_id="gen-mp4", height=260,
+                                           autoplay=True, loop=True)
+                    gen_cost = gr.Markdown("", label="Cost", elem_id="gen-cost")
+                    gen_frames = gr.Gallery(label="Frames", columns=6, height=180, elem_id="gen-frames", interactive=False)
+                    gen_files = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_id="gen-files")
+                    recut_btn = gr.Button("Re-cut / re-time in Animate (free)", elem_id="gen-to-animate")
+
+        # -------------------------------------------------------------- Animate
+        with gr.Tab("Animate a grid", id="animate"):
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=5):
+                    grid_in = gr.File(label="Grid image (PNG, JPEG, WebP)", file_types=["image"], elem_id="grid-in", height=90)
+                    cut_img = gr.Image(label="Detected cut (numbered frames)", type="filepath", interactive=False,
+                                       elem_id="cut-out", buttons=["fullscreen"], height=340)
+                    layout_md = gr.Markdown("", label="Layout", elem_id="layout-md")
+                    with gr.Row():
+                        a_rows = gr.Dropdown(COUNTS, value=AUTO, label="Rows", elem_id="a-rows")
+                        a_cols = gr.Dropdown(COUNTS, value=AUTO, label="Columns", elem_id="a-cols")
+                        inset = gr.Slider(0, 40, value=0, step=1, label="Inset (px trimmed per side)")
+                    with gr.Row():
+                        a_fps = gr.Slider(1, 30, value=8, step=1, label="Frames per second")
+                        order = gr.Dropdown(ORDERS, value="forward", label="Order")
+                    custom_order = gr.Textbox("", label="Custom order", placeholder="1-4,6,8", visible=False)
+                    with gr.Row():
+                        stabilize = gr.Checkbox(False, label="Stabilise (remove jitter)")
+                        smooth = gr.Slider(0, 4, value=0, step=1, label="Smoothing (in-between frames)")
+                    with gr.Accordion("Size and more", open=False):
+                        with gr.Row():
+                            gif_quality = gr.Radio(["high", "fast"], value="high", label="GIF quality")
+                            gif_max_kb = gr.Number(0, label="Fit GIF under (KB, 0 = no limit)", minimum=0)
+                        with gr.Row():
+                            max_size = gr.Number(0, label="Longest side (px, 0 = as cut)", minimum=0, precision=0)
+                            drop = gr.Textbox("", label="Leave out frames", placeholder="e.g. 12 or 5,7-8")
+                    anim_btn = gr.Button("Make animation", variant="primary", elem_id="anim-btn")
+                    gr.Examples(_examples(), inputs=[grid_in, a_rows, a_cols], label="Examples: click one", examples_per_page=6)
+                with gr.Column(scale=6):
+                    a_gif = gr.Image(label="GIF", type="filepath", interactive=False, elem_id="gif-out",
+                                     buttons=["download", "fullscreen"], height=380)
+                    a_mp4 = gr.Video(label="MP4", interactive=False, elem_id="mp4-out", height=320, autoplay=True, loop=True)
+                    a_summary = gr.Markdown("", label="Summary", elem_id="anim-summary")
+                    a_files = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_id="anim-files")
+
+        # -------------------------------------------------------------- History
+        with gr.Tab("History", id="history"):
+            history_note = gr.Markdown("")
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=7):
+                    history = gr.Gallery(label="Earlier generations", columns=4, height=460, elem_id="history-gallery",
+                                         interactive=False, allow_preview=False)
+                with gr.Column(scale=4):
+                    history_md = gr.Markdown("", elem_id="history-details")
+                    history_open_btn = gr.Button("Open in Animate (free)", variant="primary", elem_id="history-open")
+                    history_refresh = gr.Button("Refresh", elem_id="history-refresh")
+
+    gr.Markdown(summary.SHARE_NOTE, elem_classes="gridanim-note")
+
+    # ------------------------------------------------------------------ events
+    gen_inputs = [prompt, style, g_rows, g_cols, shape, model, quality, g_fps, partials, reference, layout_guide]
+    style.change(style_changed, style, [style_md, style_sample, g_rows, g_cols, shape, g_fps], api_visibility="private")
+    model.change(model_changed, model, quality, api_visibility="private")
+    gr.on(
+        [c.change for c in gen_inputs],
+        estimate,
+        gen_inputs,
+        estimate_md,
+        api_name="estimate",
+        trigger_mode="always_last",
+        show_progress="hidden",
+        concurrency_limit=4,
+        concurrency_id="estimate",
+    )
+    gen_btn.click(
+        generate,
+        gen_inputs + [api_key, ledger_state],
+        [gen_gif, gen_mp4, gen_cost, gen_grid, gen_frames, gen_files, gen_status, ledger_state, last_grid],
+        api_name="generate",
+        concurrency_limit=2,
+        concurrency_id="openai",
+        show_progress="minimal",
+    ).then(history_list, None, [history, history_ids, history_note, history_pick, history_md], api_visibility="private")
+    recut_btn.click(recut, last_grid, [grid_in, a_rows, a_cols, a_fps, tabs], api_visibility="private")
+
+    gr.on(
+        [grid_in.change, a_rows.change, a_cols.change, inset.release],
+        detect,
+        [grid_in, a_rows, a_cols, inset],
+        [cut_img, layout_md],
+        api_name="detect",
+        trigger_mode="always_last",
+        concurrency_limit=2,
+        concurrency_id="detect",
+    )
+    order.change(order_changed, order, custom_order, api_visibility="private")
+    anim_btn.click(
+        animate_grid,
+        [grid_in, a_rows, a_cols, inset, a_fps, order, custom_order, drop, stabilize, smooth, gif_quality, gif_max_kb, max_size],
+        [a_gif, a_mp4, a_files, a_summary, cut_img],
+        api_name="animate",
+        concurrency_limit=2,
+        concurrency_id="animate",
+    )
+
+    history_outputs = [history, history_ids, history_note, history_pick, history_md]
+    history_refresh.click(history_list, None, history_outputs, api_visibility="private")
+    history.select(history_select, history_ids, [history_pick, history_md], api_visibility="private")
+    history_open_btn.click(history_open, history_pick, [grid_in, a_rows, a_cols, a_fps, tabs], api_visibility="private")
+
+    demo.load(key_hint, None, key_md, api_visibility="private")
+    demo.load(history_list, None, history_outputs, api_visibility="private")
+
+demo.queue(max_size=20, default_concurrency_limit=2)
+
+
+# ------------------------------------------------------------------ launching
+
+
+def launch_options() -> dict:
+    """``launch()`` settings shared by ``python app.py`` and tests (theme, limits, paths)."""
+    return {
+        "theme": gr.themes.Soft(),
+        "css": CSS,
+        "max_file_size": MAX_FILE_SIZE,
+        "run_history": False,  # keeps pasted keys out of the browser's localStorage
+        "allowed_paths": [str(data_dir().resolve()), str(EXAMPLES_DIR)],
+    }
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python app.py", description="Run the gridanim web app.")
+    p.add_argument("--share", action="store_true", help="also make a public gradio.live link (public to anyone with it; expires after 72 h)")
+    p.add_argument("--host", help="address to listen on (default: $GRADIO_SERVER_NAME, else 127.0.0.1; 0.0.0.0 = every interface)")
+    p.add_argument("--port", type=int, help="port (default: $GRADIO_SERVER_PORT, else the first free one from 7860)")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    share = args.share or os.environ.get("GRADIO_SHARE", "").lower() == "true"
+    kw = launch_options()
+    if args.host:
+        kw["server_name"] = args.host
+    if args.port:
+        kw["server_port"] = args.port
+    demo.launch(share=share, prevent_thread_lock=True, **kw)
+    if share and not demo.share_url:
+        print(f"note: no public share link could be made (offline or blocked); still serving locally at {demo.local_url}", flush=True)
+    elif share:
+        print(f"note: {demo.share_url} is public to anyone who has it and expires after 72 hours", flush=True)
+    demo.block_thread()
+
+
+if __name__ == "__main__":
+    main()
