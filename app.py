@@ -166,7 +166,7 @@ def estimate(prompt=None, style=None, rows=None, cols=None, shape=None, model=No
     try:
         return summary.quote_markdown(prepare(req))
     except GridanimError as e:
-        return f"⚠ {e}"
+        return f"Cannot estimate: {e}"
 
 
 def key_hint():
@@ -201,7 +201,7 @@ def generate(
     except GridanimError as e:
         raise _error(e) from None
     progress(0.05, desc="Sending the prompt to OpenAI…")
-    yield {gen_status: f"⏳ Sending the prompt to OpenAI ({prepared.quote.estimate.describe()})…", ledger_state: ledger}
+    yield {gen_status: f"Working: sending the prompt to OpenAI (estimate {prepared.quote.estimate.describe()})…", ledger_state: ledger}
     client = make_client(key)
     del key
     try:
@@ -376,10 +376,10 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
                     with gr.Row():
                         g_rows = gr.Slider(1, MAX_SIDE_CELLS, value=3, step=1, label="Rows")
                         g_cols = gr.Slider(1, MAX_SIDE_CELLS, value=4, step=1, label="Columns")
-                        shape = gr.Dropdown(SHAPES, value="square", label="Frame shape", allow_custom_value=True,
-                                            info="or a ratio like 16:9")
+                    shape = gr.Dropdown(SHAPES, value="square", label="Frame shape", allow_custom_value=True,
+                                        info="square, portrait, landscape, wide, tall, or a ratio like 16:9")
                     reference = gr.File(label="Reference photo (optional: photo → animation)", file_types=["image"],
-                                        elem_id="gen-reference", height=90)
+                                        elem_id="gen-reference", height=140)
                     with gr.Accordion("Advanced", open=False):
                         with gr.Row():
                             model = gr.Dropdown(MODELS, value=MODELS[0] if MODELS else None, label="Model")
@@ -397,7 +397,7 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
                     gen_btn = gr.Button("Generate", variant="primary", elem_id="gen-btn")
                 with gr.Column(scale=6):
                     gen_status = gr.Markdown("", label="Status", elem_id="gen-status")
-                    gen_grid = gr.Image(label="Grid (numbered cut)", type="filepath", format="png", interactive=False,
+                    gen_grid = gr.Image(label="Grid (numbered cut)", show_label=False, type="filepath", format="png", interactive=False,
                                         elem_id="gen-grid", buttons=["download", "fullscreen"], height=360)
                     with gr.Row():
                         gen_gif = gr.Image(label="GIF", type="filepath", interactive=False, elem_id="gen-gif",
@@ -413,8 +413,8 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
         with gr.Tab("Animate a grid", id="animate"):
             with gr.Row(equal_height=False):
                 with gr.Column(scale=5):
-                    grid_in = gr.File(label="Grid image (PNG, JPEG, WebP)", file_types=["image"], elem_id="grid-in", height=90)
-                    cut_img = gr.Image(label="Detected cut (numbered frames)", type="filepath", interactive=False,
+                    grid_in = gr.File(label="Grid image (PNG, JPEG, WebP)", file_types=["image"], elem_id="grid-in", height=140)
+                    cut_img = gr.Image(label="Detected cut (numbered frames)", show_label=False, type="filepath", interactive=False,
                                        elem_id="cut-out", buttons=["fullscreen"], height=340)
                     layout_md = gr.Markdown("", label="Layout", elem_id="layout-md")
                     with gr.Row():
@@ -449,8 +449,8 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
             history_note = gr.Markdown("")
             with gr.Row(equal_height=False):
                 with gr.Column(scale=7):
-                    history = gr.Gallery(label="Earlier generations", columns=4, height=460, elem_id="history-gallery",
-                                         interactive=False, allow_preview=False)
+                    history = gr.Gallery(label="Earlier generations", show_label=False, columns=4, height=460, elem_id="history-gallery",
+                                         interactive=False, allow_preview=False, fit_columns=False, object_fit="contain")
                 with gr.Column(scale=4):
                     history_md = gr.Markdown("", elem_id="history-details")
                     history_open_btn = gr.Button("Open in Animate (free)", variant="primary", elem_id="history-open")
@@ -506,11 +506,11 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
 
     history_outputs = [history, history_ids, history_note, history_pick, history_md]
     history_refresh.click(history_list, None, history_outputs, api_visibility="private")
-    history.select(history_select, history_ids, [history_pick, history_md], api_visibility="private")
+    history.select(history_select, history_ids, [history_pick, history_md], api_visibility="private", show_progress="hidden")
     history_open_btn.click(history_open, history_pick, [grid_in, a_rows, a_cols, a_fps, tabs], api_visibility="private")
 
-    demo.load(key_hint, None, key_md, api_visibility="private")
-    demo.load(history_list, None, history_outputs, api_visibility="private")
+    demo.load(key_hint, None, key_md, api_visibility="private", show_progress="hidden")
+    demo.load(history_list, None, history_outputs, api_visibility="private", show_progress="hidden")
 
 demo.queue(max_size=20, default_concurrency_limit=2)
 

@@ -45,7 +45,7 @@ def quote_markdown(prepared: Any) -> str:
     ]
     if prepared.references:
         head.append(f"Photo → animation: {len(prepared.references)} reference photo(s) sent with images.edit.")
-    bullets = [f"- {n}" for n in e.notes] + [f"- ⚠ {w}" for w in prepared.warnings]
+    bullets = [f"- {n}" for n in e.notes] + [f"- Note: {w}" for w in prepared.warnings]
     return "\n\n".join(head + (["\n".join(bullets)] if bullets else []))
 
 
@@ -75,7 +75,7 @@ def cost_markdown(result: Any, ledger: CostLedger | None) -> str:
 def layout_markdown(layout: Any, notes: list[str] | tuple[str, ...] = ()) -> str:
     fw, fh = layout.frame_size
     head = f"**Cut: {layout.rows} rows × {layout.cols} columns, {layout.frames} frames of {fw}×{fh}**"
-    body = [f"- ⚠ {n}" for n in notes]
+    body = [f"- Note: {n}" for n in notes]
     return "\n".join([head, *body]) if body else head
 
 
@@ -97,22 +97,22 @@ def animation_markdown(files: Any) -> str:
     out = "\n\n".join(parts)
     warns = list(dict.fromkeys(a.warnings))
     if warns:
-        out += "\n\n" + "\n".join(f"- ⚠ {w}" for w in warns)
+        out += "\n\n" + "\n".join(f"- Note: {w}" for w in warns)
     return out
 
 
 def status_markdown(step: Any, partial_images: int) -> str:
-    """The one status line under Generate while OpenAI works."""
+    """The one status line under Generate while OpenAI works (plain text: no emoji font needed)."""
     s = f"{step.elapsed_s:.0f} s"
     if step.kind == "wait":
         if step.partials:
-            return f"⏳ The model is still drawing: {step.partials} of {partial_images} previews received · {s}"
-        return f"⏳ Waiting for OpenAI to draw the grid (often 20-60 s) · {s}"
+            return f"Working: the model is still drawing ({step.partials} of {partial_images} previews received) · {s}"
+        return f"Working: waiting for OpenAI to draw the grid (often 20-60 s) · {s}"
     if step.kind == "partial":
-        return f"⏳ Preview {step.partials} of {partial_images} received · {s}"
+        return f"Working: preview {step.partials} of {partial_images} received · {s}"
     if step.kind == "saved":
-        return f"✂ Grid received and saved; cutting it into frames and encoding · {s}"
-    return f"✅ Done in {s}"
+        return f"Working: grid received and saved; cutting it into frames and encoding · {s}"
+    return f"**Done** in {s}"
 
 
 def history_caption(record: Any) -> str:

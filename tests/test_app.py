@@ -148,7 +148,7 @@ def test_generate_streams_partial_images_with_an_elapsed_status(gc, openai_env):
     outputs = list(job)
     job.result()
     statuses = [o[6] for o in outputs if isinstance(o[6], str)]
-    assert any("Preview 1 of 2" in s for s in statuses), statuses
+    assert any("preview 1 of 2" in s for s in statuses), statuses
     assert any(" s" in s and "Done" in s for s in statuses)
     assert openai_env.image_requests[0].param("partial_images") in (2, "2")
     assert len(openai_env.requests) == 1
@@ -232,4 +232,4 @@ def test_estimate_needs_no_key_and_follows_the_settings(gc):
 
 def test_estimate_shows_a_problem_instead_of_failing(gc):
     text = gc.predict("a cat", shape="hexagon", api_name="/estimate")
-    assert text.startswith("⚠") and "unknown frame shape" in text
+    assert text.startswith("Cannot estimate") and "unknown frame shape" in text

@@ -39,9 +39,9 @@ def test_no_key_text_names_all_three_ways():
 
 def test_status_line_says_what_happens_and_for_how_long():
     s = summary.status_markdown(SimpleNamespace(kind="wait", elapsed_s=12.4, partials=0), 2)
-    assert "Waiting for OpenAI" in s and "12 s" in s
+    assert "waiting for OpenAI" in s and "12 s" in s
     s = summary.status_markdown(SimpleNamespace(kind="partial", elapsed_s=20.0, partials=1), 2)
-    assert "Preview 1 of 2" in s and "20 s" in s
+    assert "preview 1 of 2" in s and "20 s" in s
 
 
 def test_history_texts_tolerate_missing_fields():

@@ -1,0 +1,112 @@
+"""``python app.py`` as users start it: no key, ``--port``, ``--share`` while offline.
+
+No timing assertions: each start must answer HTTP 200 within a generous
+deadline, and the measured seconds are printed (``pytest -s``) for the record.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from helpers import REPO_ROOT
+
+DEADLINE_S = 60
+
+
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def clean_env(tmp_path, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "GRADIO_"))}
+    env.update(GRIDANIM_DATA_DIR=str(tmp_path / "data"), GRADIO_TEMP_DIR=str(tmp_path / "gradio"), GRIDANIM_APP_TMP=str(tmp_path / "runs"))
+    env.update(extra)
+    return env
+
+
+def start(args: list[str], env: dict, tmp_path) -> tuple[subprocess.Popen, object]:
+    log = open(tmp_path / "app.log", "w+")
+    proc = subprocess.Popen([sys.executable, "app.py", *args], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return proc, log
+
+
+def wait_200(url: str, proc: subprocess.Popen) -> float:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < DEADLINE_S:
+        assert proc.poll() is None, f"app.py exited with {proc.returncode}"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return time.monotonic() - t0
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"no HTTP 200 from {url} within {DEADLINE_S} s")
+
+
+def stop(proc: subprocess.Popen, log) -> str:
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    log.seek(0)
+    text = log.read()
+    log.close()
+    return text
+
+
+def test_starts_without_any_key_via_the_gradio_port_variable(tmp_path):
+    port = free_port()
+    proc, log = start([], clean_env(tmp_path, GRADIO_SERVER_PORT=str(port)), tmp_path)
+    try:
+        seconds = wait_200(f"http://127.0.0.1:{port}/", proc)
+        print(f"\npython app.py (no key) answered HTTP 200 after {seconds:.1f} s")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/gradio_api/info", timeout=10) as r:
+            info = r.read().decode()
+        assert '"/animate"' in info and '"/generate"' in info
+    finally:
+        out = stop(proc, log)
+    assert "Traceback" not in out, out
+
+
+def test_host_and_port_flags_win(tmp_path):
+    port = free_port()
+    proc, log = start(["--host", "127.0.0.1", "--port", str(port)], clean_env(tmp_path, GRADIO_SERVER_PORT="1"), tmp_path)
+    try:
+        wait_200(f"http://127.0.0.1:{port}/", proc)
+    finally:
+        stop(proc, log)
+
+
+def test_share_while_offline_keeps_serving_locally_and_says_so(tmp_path):
+    port = free_port()
+    # An unreachable proxy makes the tunnel request fail fast whatever the network allows.
+    env = clean_env(tmp_path, GRADIO_SERVER_PORT=str(port), HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9",
+                    NO_PROXY="127.0.0.1,localhost")
+    proc, log = start(["--share"], env, tmp_path)
+    try:
+        seconds = wait_200(f"http://127.0.0.1:{port}/", proc)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < DEADLINE_S:
+            log.seek(0)
+            if "no public share link" in log.read():
+                break
+            time.sleep(0.2)
+        assert proc.poll() is None
+        wait_200(f"http://127.0.0.1:{port}/", proc)  # still serving after the share attempt
+        print(f"\npython app.py --share (offline) answered after {seconds:.1f} s")
+    finally:
+        out = stop(proc, log)
+    assert "no public share link could be made" in out and "still serving locally" in out, out
