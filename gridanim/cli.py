@@ -142,7 +142,8 @@ def add_animate(sub) -> None:
 # Subcommand builders, in help order. Other modules' commands (generate,
 # presets, deploy) are added by appending their ``add_<name>`` here.
 from .cli_generate import add_generate, add_presets  # noqa: E402  (OpenAI side; imports nothing heavy)
-SUBCOMMANDS: list[Callable] = [add_detect, add_animate, add_generate, add_presets]
+from .deploy import add_deploy  # noqa: E402  (Hugging Face Space; huggingface_hub imported only when deploying)
+SUBCOMMANDS: list[Callable] = [add_detect, add_animate, add_generate, add_presets, add_deploy]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,186 @@
+"""``python -m gridanim deploy USER/SPACE``: publish the app as a Hugging Face Space.
+
+Steps (``huggingface_hub``, token from ``HF_TOKEN``, a write token):
+
+1. ``create_repo(USER/SPACE, repo_type="space", space_sdk="gradio", private=..., exist_ok=True)``;
+2. ``upload_folder`` of the project with :data:`IGNORE_PATTERNS` (tests, benches,
+   outputs, caches, secrets files and rendered GIF/MP4 stay home; huggingface_hub
+   does not read ``.gitignore``);
+3. when ``OPENAI_API_KEY`` is set here, ``add_space_secret(..., "OPENAI_API_KEY", key)``
+   so the Space can generate with it (the value is never printed or logged).
+
+``--dry-run`` makes no request and needs no token: it lists the files that would
+be uploaded (computed here with the same patterns and the same matching rule as
+``upload_folder``: ``fnmatch.fnmatchcase`` on the ``/``-separated relative path,
+where ``*`` also matches ``/``) and says whether the secret would be set.
+``HF_ENDPOINT`` points everything at another hub (tests use a local fake).
+
+Before uploading, ``README.md`` must carry the Space front matter
+(``sdk: gradio``), or the Space would not know how to start the app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from .errors import GridanimError, InputError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TOKEN_ENV = "HF_TOKEN"
+SECRET = "OPENAI_API_KEY"
+
+IGNORE_PATTERNS = [
+    ".git/**", "**/.git/**", ".github/**", ".venv/**", "venv/**", ".cache/**",
+    "tests/**", "bench/**", ".benchmarks/**", ".ci/**", "scripts/**",
+    "__pycache__/**", "**/__pycache__/**", "*.pyc", "*.egg-info/**",
+    ".gradio/**", ".pytest_cache/**", "test-artifacts/**", "outputs/**",
+    "*.gif", "*.mp4", "*.log",
+    ".env", ".env.*", "**/.env", "**/.env.*",
+    "requirements-dev.txt",
+]
+_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(\n|\Z)", re.S)
+
+
+class DeployError(GridanimError):
+    """The Space could not be created or updated."""
+
+
+def files_to_upload(folder: str | os.PathLike = PROJECT_ROOT, ignore_patterns: list[str] = IGNORE_PATTERNS) -> list[str]:
+    """Relative ``/`` paths ``upload_folder`` would send, sorted (no network)."""
+    root = Path(folder).expanduser().resolve()
+    if not root.is_dir():
+        raise InputError(f"{root} is not a folder")
+    paths = (p.relative_to(root).as_posix() for p in sorted(root.glob("**/*")) if p.is_file())
+    return [p for p in paths if not any(fnmatchcase(p, pat) for pat in ignore_patterns)]
+
+
+def check_repo_id(repo_id: str) -> str:
+    if not _REPO_ID.match(repo_id or ""):
+        raise InputError(f"'{repo_id}' is not a Space id: use USER/SPACE, e.g. alice/gridanim")
+    return repo_id
+
+
+def check_front_matter(folder: str | os.PathLike) -> None:
+    """Refuse to deploy without a README.md whose front matter says ``sdk: gradio``."""
+    readme = Path(folder) / "README.md"
+    try:
+        text = readme.read_text("utf-8")
+    except OSError:
+        raise InputError(f"{readme} is missing: a Space needs README.md with front matter (sdk: gradio, app_file: app.py)") from None
+    m = _FRONT_MATTER.match(text)
+    if not m or not re.search(r"^sdk:\s*gradio\s*$", m.group(1), re.M):
+        raise InputError(f"{readme} has no Space front matter with 'sdk: gradio': add the --- block at the top (see the README)")
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """Connection-level errors of whichever HTTP client huggingface_hub uses (httpx2 in 2.x)."""
+    errors: list[type[BaseException]] = [OSError]
+    for mod in ("httpx2", "httpx", "requests"):
+        try:
+            m = __import__(mod)
+        except ImportError:
+            continue
+        err = getattr(m, "RequestError", None) or getattr(m, "ConnectionError", None)
+        if isinstance(err, type):
+            errors.append(err)
+    return tuple(errors)
+
+
+def space_url(repo_id: str) -> str:
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+    return f"{endpoint}/spaces/{repo_id}"
+
+
+def deploy(repo_id: str, *, folder: str | os.PathLike = PROJECT_ROOT, private: bool = False, token: str | None = None,
+           openai_key: str | None = None, message: str = "Deploy gridanim") -> dict:
+    """Create or update the Space; returns a report (never containing the key)."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    check_repo_id(repo_id)
+    check_front_matter(folder)
+    if not token:
+        raise DeployError(f"{TOKEN_ENV} is not set: create a write token at huggingface.co/settings/tokens and export {TOKEN_ENV}=hf_...")
+    files = files_to_upload(folder)
+    api = HfApi(token=token, endpoint=os.environ.get("HF_ENDPOINT") or None)  # read per call, not at import
+    step = "create the Space"
+    try:
+        url = api.create_repo(repo_id, repo_type="space", space_sdk="gradio", private=private, exist_ok=True)
+        step = "upload the files"
+        commit = api.upload_folder(repo_id=repo_id, repo_type="space", folder_path=str(folder),
+                                   ignore_patterns=IGNORE_PATTERNS, commit_message=message)
+        if openai_key:
+            step = f"set the {SECRET} secret"
+            api.add_space_secret(repo_id, SECRET, openai_key, description="used by gridanim to generate grids")
+    except HfHubHTTPError as e:
+        status = getattr(getattr(e, "response", None), "status_code", None)
+        hint = " (check that HF_TOKEN is a write token for that user or org)" if status in (401, 403) else ""
+        raise DeployError(f"could not {step} on the Hub{f' (HTTP {status})' if status else ''}{hint}") from None
+    except _transport_errors() as e:  # connection refused, DNS, timeout
+        raise DeployError(f"could not {step}: cannot reach the Hub at {space_url(repo_id).rsplit('/spaces/', 1)[0]} ({type(e).__name__})") from None
+    return {
+        "repo_id": repo_id,
+        "url": str(url) if url else space_url(repo_id),
+        "commit": str(getattr(commit, "commit_url", commit)),
+        "files": files,
+        "private": private,
+        "secret_set": bool(openai_key),
+        "dry_run": False,
+    }
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def add_deploy(sub) -> None:
+    p = sub.add_parser(
+        "deploy",
+        help="publish the app as a Hugging Face Space",
+        description="Create (or update) a Gradio Space USER/SPACE and upload the app to it. "
+        f"Needs {TOKEN_ENV} (a write token). If {SECRET} is set, it becomes the Space's secret "
+        "so the Space can generate grids (visitors can also paste their own key).",
+        epilog="examples:\n  python -m gridanim deploy alice/gridanim --dry-run\n"
+        "  HF_TOKEN=hf_... python -m gridanim deploy alice/gridanim --private",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("repo_id", metavar="USER/SPACE", help="the Space to create or update")
+    p.add_argument("--private", action="store_true", help="make a new Space private (an existing one keeps its visibility)")
+    p.add_argument("--dry-run", action="store_true", help="list what would be uploaded and whether a secret would be set; send nothing")
+    p.add_argument("--folder", default=str(PROJECT_ROOT), help="the folder to upload (default: this project)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout instead of a summary")
+    p.set_defaults(func=cmd_deploy)
+
+
+def cmd_deploy(args) -> int:
+    from . import cli
+
+    check_repo_id(args.repo_id)
+    key = os.environ.get(SECRET, "").strip() or None
+    if args.dry_run:
+        files = files_to_upload(args.folder)
+        warnings = []
+        try:
+            check_front_matter(args.folder)
+        except InputError as e:
+            warnings.append(str(e))
+        report = {"repo_id": args.repo_id, "url": space_url(args.repo_id), "files": files, "private": args.private,
+                  "secret_set": bool(key), "dry_run": True, "warnings": warnings}
+        lines = [f"dry run: would create or update {report['url']} ({'private' if args.private else 'public'}, sdk gradio) with {len(files)} files:"]
+        lines += [f"  {f}" for f in files]
+        lines.append(f"would set the Space secret {SECRET} from your environment" if key else f"no {SECRET} here: the Space would start without a key (visitors paste their own)")
+        if not os.environ.get(TOKEN_ENV):
+            lines.append(f"note: {TOKEN_ENV} is not set; a real deploy needs it")
+        lines += [f"warning: {w}" for w in warnings]
+        cli._emit(args, {"command": "deploy", **report}, lines)
+        return 0
+    report = deploy(args.repo_id, folder=args.folder, private=args.private, token=os.environ.get(TOKEN_ENV), openai_key=key)
+    lines = [f"deployed {len(report['files'])} files to {report['url']}"]
+    lines.append(f"set the Space secret {SECRET} (value not shown)" if report["secret_set"] else f"no {SECRET} set: visitors must paste their own key, or add the secret in the Space settings")
+    lines.append("the Space builds for a minute or two; then open the URL above")
+    cli._emit(args, {"command": "deploy", **report, "warnings": []}, lines)
+    return 0
