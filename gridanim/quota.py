@@ -30,8 +30,11 @@ an unmetered way to spend the host's money).
 
 Money is stored as integer micro-dollars (estimates rounded up), so sums are
 exact. Visitors are stored as a salted SHA-256 of what the caller passes (an
-IP address), never the value itself; the salt lives in the same file. Rows
-older than :data:`KEEP_DAYS` days are pruned. Nothing here ever sees an API key.
+IP address), never the value itself. The salt lives in the same file, so this
+keeps addresses out of plain sight, not secret from whoever holds the file (an
+IPv4 address can be brute-forced): the app must never serve it (``app.py``
+blocks it with ``launch(blocked_paths=...)``). Rows older than
+:data:`KEEP_DAYS` days are pruned. Nothing here ever sees an API key.
 """
 
 from __future__ import annotations
