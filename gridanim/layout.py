@@ -273,8 +273,14 @@ def _snap(sep: np.ndarray, nominal: float, radius: float) -> tuple[int, float]:
     good = win >= best - 0.05
     if good.all():
         return int(round(nominal)), best
-    runs = _runs(good)
-    length, dist, centre = max(((e - s), -abs(a + (s + e - 1) / 2.0 - nominal), a + (s + e - 1) / 2.0) for s, e in runs)
+    # wide plateaus (real gutters) beat thin lines (a line drawn inside a panel),
+    # up to 6 px; between thin ones, the one nearest the expected place wins
+    def merit(run):
+        s, e = run
+        centre = a + (s + e - 1) / 2.0
+        return min(e - s, 6) / 6.0 - 0.5 * abs(centre - nominal) / max(radius, 1.0), centre
+
+    _, centre = max(merit(r) for r in _runs(good))
     return int(round(centre)), best
 
 
@@ -429,7 +435,7 @@ def _choose_count(prof: _Profile, length: int, n_given: int | None, gray: np.nda
 
     # the finest lattice; among equals, the most even one (a bound that takes in
     # a margin or caption makes one cell taller than the rest)
-    return max(found, key=lambda f: (f.n, round(regular(f), 2), f.hi - f.lo))
+    return max(found, key=lambda f: (f.n, round(regular(f), 1), f.hi - f.lo))
 
 
 def _even(n: int, lo: int, hi: int) -> _AxisFit:
@@ -453,42 +459,76 @@ def _refine(sep: np.ndarray, fit: _AxisFit) -> list[int]:
 # Boxes, gutters, empty cells
 
 
-def _trim(img: np.ndarray, fg, box: list[int], bgcols, tol: float) -> list[int]:
-    """Shrink a cell box past gutter / border lines on each side.
+def _strip_extent(strip: np.ndarray, at: int, step: int, cap: int) -> int:
+    """How many lines from ``at`` (going ``step`` = +1/-1) are uniform strips."""
+    n, i = 0, at
+    while 0 <= i < len(strip) and n < cap and strip[i] >= 0.5:
+        n += 1
+        i += step
+    return n
 
-    A side is trimmed while its line is (mostly) one colour that is *not* the
-    cell's own background: a gutter between sprites on a flat background is
-    background, and cutting it would shrink the frame to the subject.
+
+def _side_limits(strip: np.ndarray, edges: list[int], pitch: float) -> list[tuple[int, int]]:
+    """Per cell along one axis: how deep its (start, end) side may be trimmed.
+
+    Only as deep as the separator strip measured at that cut (gutter half,
+    border, paper margin) plus three lines of blur (the walk itself stops where the
+    lines stop being the separator colour, so touching cells lose nothing).
+    """
+    cap = max(2, int(pitch * 0.2))
+    out = []
+    for k in range(len(edges) - 1):
+        a, b = edges[k], edges[k + 1]
+        start = _strip_extent(strip, a, +1, cap)
+        end = _strip_extent(strip, b - 1, -1, cap)
+        out.append((start + 3, end + 3))
+    return out
+
+
+def _separator_colour(prof_x: _Profile, prof_y: _Profile, xcuts: list[int], ycuts: list[int]) -> np.ndarray | None:
+    """Median colour of the lines the grid is cut on, where those are strips."""
+    cols = [prof_x.colour[min(c, len(prof_x.colour) - 1)] for c in xcuts if prof_x.strip[min(c, len(prof_x.strip) - 1)] >= 0.5]
+    cols += [prof_y.colour[min(c, len(prof_y.colour) - 1)] for c in ycuts if prof_y.strip[min(c, len(prof_y.strip) - 1)] >= 0.5]
+    return np.median(np.array(cols), axis=0) if cols else None
+
+
+def _panelled(img: np.ndarray, boxes: list[list[int]], colour: np.ndarray, thr: float) -> bool:
+    """True when the separator colour is absent from the cells' interiors.
+
+    Gutters between panels are; the background between sprites is not (it
+    surrounds every subject), and must not be trimmed away.
+    """
+    shares = []
+    for x0, y0, x1, y1 in boxes:
+        w, h = x1 - x0, y1 - y0
+        # most of the cell, but clear of half-gutters and borders
+        inner = img[y0 + h * 3 // 20 : y1 - h * 3 // 20 : 2, x0 + w * 3 // 20 : x1 - w * 3 // 20 : 2]
+        if inner.size:
+            shares.append(float((_cheb(inner, colour) < thr).mean()))
+    return bool(shares) and float(np.median(shares)) < 0.08
+
+
+def _trim(img: np.ndarray, box: list[int], colour: np.ndarray, limits: tuple[int, int, int, int], thr: float):
+    """Shrink a cell box past gutter / border lines, within ``limits`` per side.
+
+    A side loses its lines while they are mostly the separator colour, then up
+    to two blurred (anti-aliased, JPEG) lines nearer that colour than the cell.
     """
     x0, y0, x1, y1 = box
     cell = img[y0:y1, x0:x1]
     if cell.size == 0:
-        return box
+        return box, (False,) * 4
     h, w = cell.shape[:2]
-    lim_x, lim_y = max(1, int(w * 0.2)), max(1, int(h * 0.2))
-    thr = max(16.0, tol * 0.6)
     interior = cell[h // 5 : h - h // 5 : 2, w // 5 : w - w // 5 : 2]
+    inside = interior.reshape(-1, 3).mean(axis=0) if interior.size else colour
 
-    def near(line: np.ndarray, colour: np.ndarray, k: float = 1.0) -> float:
-        return float((np.abs(line - colour).max(axis=1) < thr * k).mean())
-
-    def walk(lines: np.ndarray) -> int:
-        """``lines``: (limit, length, 3), the cell's lines from its edge inward."""
-        limit = len(lines)
-        colour = np.median(lines[0], axis=0)
-        if near(lines[0], colour) < 0.8:
+    def walk(lines: np.ndarray, limit: int) -> int:
+        limit = min(limit, len(lines))
+        if limit <= 0:
             return 0
-        if interior.size and (_cheb(interior, colour) < thr).mean() > 0.25:
-            return 0  # the strip is the cell's own background
-        dist = _cheb(lines, colour)  # (limit, length)
-        stop = np.flatnonzero((dist < thr * 1.5).mean(axis=1) < 0.6)
+        near = (_cheb(lines[:limit], colour) < thr * 1.5).mean(axis=1)
+        stop = np.flatnonzero(near < 0.6)
         k = int(stop[0]) if len(stop) else limit
-        # a gutter ends at a panel edge along (nearly) its whole length; a
-        # background gap ends where a subject starts, only along part of it
-        if k < limit and (dist[k : k + 3] < thr).mean(axis=1).min() > 0.4:
-            return 0
-        # anti-aliased / JPEG-blurred edge lines: still nearer the gutter than the cell
-        inside = interior.reshape(-1, 3).mean(axis=0) if interior.size else colour
         for _ in range(2):
             if k >= limit:
                 break
@@ -497,10 +537,11 @@ def _trim(img: np.ndarray, fg, box: list[int], bgcols, tol: float) -> list[int]:
                 k += 1
         return k
 
-    left = walk(cell[:, :lim_x].transpose(1, 0, 2))
-    right = walk(cell[:, ::-1][:, :lim_x].transpose(1, 0, 2))
-    top = walk(cell[:lim_y])
-    bottom = walk(cell[::-1][:lim_y])
+    lx, ly = limits[0], limits[1]
+    left = walk(cell.transpose(1, 0, 2), lx[0])
+    right = walk(cell[:, ::-1].transpose(1, 0, 2), lx[1])
+    top = walk(cell, ly[0])
+    bottom = walk(cell[::-1], ly[1])
     return [x0 + left, y0 + top, x1 - right, y1 - bottom], (left > 0, top > 0, right > 0, bottom > 0)
 
 
@@ -588,11 +629,13 @@ def detect_layout(
     if rows is not None or cols is not None:
         free_x = xfit if cols is None else _choose_count(col_prof, W, None, gray)
         free_y = yfit if rows is None else _choose_count(row_prof, H, None, gray.T)
-        confident = free_x.strength >= 0.8 and free_y.strength >= 0.8
-        if confident and (free_y.n, free_x.n) != (yfit.n, xfit.n) and (free_x.n > 1 or free_y.n > 1):
+        # only positive evidence counts: an axis where nothing was found says nothing
+        seen_rows = free_y.n if free_y.n > 1 and free_y.strength >= 0.8 else yfit.n
+        seen_cols = free_x.n if free_x.n > 1 and free_x.strength >= 0.8 else xfit.n
+        if (seen_rows, seen_cols) != (yfit.n, xfit.n):
             warnings.append(
                 f"asked for {yfit.n}x{xfit.n} (rows x cols) but the image looks like "
-                f"{free_y.n}x{free_x.n}: check --rows/--cols"
+                f"{seen_rows}x{seen_cols}: check --rows/--cols"
             )
         if (xfit.n > 1 and xfit.strength < 0.3) or (yfit.n > 1 and yfit.strength < 0.3):
             warnings.append("no clear boundaries near the asked cuts: cells are cut by even division")
@@ -603,12 +646,33 @@ def detect_layout(
     xcuts_by_row = [_band_cuts(img, fg, work.tol, xfit, slice(ycuts[r], ycuts[r + 1]), 1) for r in range(yfit.n)]
     ycuts_by_col = [_band_cuts(img, fg, work.tol, yfit, slice(xcuts[c], xcuts[c + 1]), 0) for c in range(xfit.n)]
 
-    cells = []
+    raw = []
     for r in range(yfit.n):
         for c in range(xfit.n):
-            box = [xcuts_by_row[r][c], ycuts_by_col[c][r], xcuts_by_row[r][c + 1], ycuts_by_col[c][r + 1]]
-            box, trimmed = _trim(img, fg, box, work.bg, work.tol)
+            raw.append(((r, c), [xcuts_by_row[r][c], ycuts_by_col[c][r], xcuts_by_row[r][c + 1], ycuts_by_col[c][r + 1]]))
+    thr = max(16.0, work.tol * 0.6)
+    colour = _separator_colour(col_prof, row_prof, xcuts, ycuts)
+    # transparent sheets keep their cells whole: the margins are just background
+    alpha_sheet = fg is not None and work.bg is None
+    trim = not alpha_sheet and colour is not None and _panelled(img, [b for _, b in raw], colour, thr)
+    cells = []
+    if trim:
+        xlim = _side_limits(col_prof.strip, xcuts, (xfit.hi - xfit.lo) / xfit.n)
+        ylim = _side_limits(row_prof.strip, ycuts, (yfit.hi - yfit.lo) / yfit.n)
+        for (r, c), box in raw:
+            box, trimmed = _trim(img, box, colour, (xlim[c], ylim[r]), thr)
             cells.append(((r, c), box, trimmed))
+    else:
+        cells = [((r, c), box, (False,) * 4) for (r, c), box in raw]
+        # subjects on a shared background: every frame the same size, centred on
+        # its cell, so no frame loses the edge of its subject to a narrow cell
+        bw = int(np.median([b[2] - b[0] for _, b, _ in cells]))
+        bh = int(np.median([b[3] - b[1] for _, b, _ in cells]))
+        for i, (rc, (x0, y0, x1, y1), t) in enumerate(cells):
+            cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
+            nx = int(np.clip(cx - bw // 2, 0, W - bw))
+            ny = int(np.clip(cy - bh // 2, 0, H - bh))
+            cells[i] = (rc, [nx, ny, nx + bw, ny + bh], t)
 
     # cells with no content are not frames (blank tail cells, black filler)
     amounts = np.array([_content(img, fg, b) for _, b, _ in cells])
