@@ -233,3 +233,13 @@ def test_estimate_needs_no_key_and_follows_the_settings(gc):
 def test_estimate_shows_a_problem_instead_of_failing(gc):
     text = gc.predict("a cat", shape="hexagon", api_name="/estimate")
     assert text.startswith("Cannot estimate") and "unknown frame shape" in text
+
+
+def test_a_reference_photo_goes_to_images_edit(gc, openai_env, tmp_path):
+    photo = tmp_path / "me.jpg"
+    Image.new("RGB", (600, 400), (200, 120, 40)).save(photo)
+    gif, mp4, cost, *_ = gc.predict("she waves hello", rows=2, cols=2, reference=upload(photo), partial_images=0, api_name="/generate")
+    [req] = openai_env.requests
+    assert req.path == "/v1/images/edits"
+    assert [u.filename for ups in req.files.values() for u in ups] == ["me.jpg"]
+    assert gif_frames(gif) == 4 and "$" in cost
