@@ -374,13 +374,13 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
                     style_md = gr.Markdown(_style_markdown(None), elem_classes="gridanim-note")
                     style_sample = gr.Image(label="Style sample", visible=False, interactive=False, height=200)
                     with gr.Row():
-                        g_rows = gr.Slider(1, MAX_SIDE_CELLS, value=3, step=1, label="Rows")
+                        g_rows = gr.Slider(1, MAX_SIDE_CELLS, value=3, step=1, label="Rows", elem_id="gen-rows")
                         g_cols = gr.Slider(1, MAX_SIDE_CELLS, value=4, step=1, label="Columns")
                     shape = gr.Dropdown(SHAPES, value="square", label="Frame shape", allow_custom_value=True,
                                         info="square, portrait, landscape, wide, tall, or a ratio like 16:9")
                     reference = gr.File(label="Reference photo (optional: photo → animation)", file_types=["image"],
                                         elem_id="gen-reference", height=140)
-                    with gr.Accordion("Advanced", open=False):
+                    with gr.Accordion("Advanced", open=False, elem_id="gen-advanced"):
                         with gr.Row():
                             model = gr.Dropdown(MODELS, value=MODELS[0] if MODELS else None, label="Model")
                             quality = gr.Dropdown(_qualities(MODELS[0]) if MODELS else ["auto"],

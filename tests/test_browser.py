@@ -184,6 +184,17 @@ def test_generate_tab_shows_an_estimate_then_generates_with_the_visitors_key(pag
     expect(page.get_by_text("No server key is set")).to_be_visible()
     shot(page, "generate-before.png")
 
+    rows = page.locator("#gen-rows input[type=number]")  # the live estimate follows the settings
+    rows.fill("2")
+    rows.press("Enter")
+    expect(estimate).to_contain_text("2×4 = 8 frames", timeout=15000)
+    page.locator("#gen-advanced").get_by_text("Advanced").click()
+    expect(page.get_by_label("Quality")).to_be_visible()
+    shot(page, "generate-advanced.png")
+    rows.fill("3")
+    rows.press("Enter")
+    expect(estimate).to_contain_text("3×4 = 12 frames", timeout=15000)
+
     page.locator("#gen-prompt textarea").fill("a cat chasing its tail")
     page.locator("#gen-key input").fill(VISITOR_KEY)
     before = len(fake.requests)
