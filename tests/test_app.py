@@ -8,24 +8,19 @@ OpenAI server's ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY``) is what the app uses.
 
 from __future__ import annotations
 
-import io
-import json
 import os
 import socket
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 
 from conftest import TEST_KEY
+from gradio_client.exceptions import AppError
 from helpers import flat_grid
 
 from gridanim import errors as E
 from gridanim.storage import list_history
-
-AppError = pytest.importorskip("gradio_client.exceptions").AppError
-
 
 def free_port() -> int:
     s = socket.socket()

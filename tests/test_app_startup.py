@@ -13,7 +13,6 @@ import sys
 import time
 import urllib.request
 
-import pytest
 
 from helpers import REPO_ROOT
 
