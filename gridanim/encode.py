@@ -159,6 +159,39 @@ def _unpack(packed: np.ndarray) -> np.ndarray:
     return np.stack([(packed >> 16) & 255, (packed >> 8) & 255, packed & 255], axis=1).astype(np.uint8)
 
 
+REMAP_BITS = 7  # bits per channel of the remap table: bench SSIM 0.9934 at 7 bits vs 0.9949 exact, 2.5x faster
+
+
+def _keys(frames: Sequence[Frame], bits: int) -> list[np.ndarray]:
+    """Each frame's colours packed at ``bits`` bits per channel."""
+    sh = 8 - bits
+    return [
+        ((f[..., 0] >> sh).astype(np.uint32) << (2 * bits)) | ((f[..., 1] >> sh).astype(np.uint32) << bits) | (f[..., 2] >> sh)
+        for f in frames
+    ]
+
+
+def remap_binned(frames: Sequence[Frame], palette: np.ndarray, *, bits: int = REMAP_BITS, keys=None) -> list[np.ndarray]:
+    """Map every pixel to the palette entry nearest its colour bin's centre.
+
+    Colours are binned at ``bits`` bits per channel, and each occupied bin is
+    looked up once, so the cost follows the number of occupied bins (thousands)
+    rather than of distinct colours (hundreds of thousands in a painterly
+    grid). No dithering: it costs file size and, measured, SSIM too.
+    """
+    keys = keys if keys is not None else _keys(frames, bits)
+    seen = np.zeros(1 << (3 * bits), np.bool_)
+    for k in keys:
+        seen[k] = True
+    occ = np.flatnonzero(seen)
+    m, sh = (1 << bits) - 1, 8 - bits
+    centres = np.stack([(occ >> (2 * bits)) & m, (occ >> bits) & m, occ & m], axis=1)
+    centres = ((centres << sh) + ((1 << sh) >> 1)).astype(np.uint8)
+    lut = np.zeros(1 << (3 * bits), np.uint8)
+    lut[occ] = _nearest(centres, palette)
+    return [lut[k] for k in keys]
+
+
 def remap_exact(frames: Sequence[Frame], palette: np.ndarray, *, distinct=None) -> list[np.ndarray]:
     """Map every pixel to the index of its nearest palette colour (exact search, no dithering).
 
@@ -257,15 +290,21 @@ def _gif_once(frames: Sequence[Frame], durations: list[int], loop: int | None, q
         palette = palette_for(frames, ncol, step=4)
         indexed = _remap_pillow(frames, palette)
     else:
-        keys, occ = distinct_colors(frames)
-        if len(occ) <= ncol:  # pixel art, greyscale: every colour fits, so the GIF is lossless
+        binned = _keys(frames, REMAP_BITS)
+        # more occupied bins than palette entries means more colours too: lossy
+        seen = np.zeros(1 << (3 * REMAP_BITS), np.bool_)
+        for k in binned:
+            seen[k] = True
+        few = int(np.count_nonzero(seen)) <= ncol
+        keys, occ = distinct_colors(frames) if few else (None, None)
+        if few and len(occ) <= ncol:  # pixel art, greyscale: every colour fits, so the GIF is lossless
             palette = _unpack(occ)
             lut = np.zeros(1 << 24, np.uint8)
             lut[occ] = np.arange(len(occ), dtype=np.uint8)
             indexed = [lut[k] for k in keys]
         else:
             palette = palette_for(frames, ncol, step=2)
-            indexed = remap_exact(frames, palette, distinct=(keys, occ))
+            indexed = remap_binned(frames, palette, keys=binned)
     transparent = None
     if len(indexed) > 1:
         transparent = len(palette)
