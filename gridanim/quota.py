@@ -241,6 +241,10 @@ class QuotaStore:
             raise ValueError("the clock must return an aware datetime")
         return now.astimezone(_dt.timezone.utc)
 
+    def tag(self, value: str) -> str:
+        """A stable pseudonym for ``value`` under this store's salt (for marking who owns what)."""
+        return self._hash(value)
+
     def _hash(self, value: str) -> str:
         return hashlib.sha256(self._salt + value.encode("utf-8")).hexdigest()[:32]
 
