@@ -42,14 +42,14 @@ import gradio as gr  # noqa: E402
 
 from gridanim import hosting, session, summary  # noqa: E402
 from gridanim.animate import AnimateOptions  # noqa: E402
-from gridanim.errors import GridanimError, MissingKeyError  # noqa: E402
+from gridanim.errors import GridanimError, LimitError, MissingKeyError  # noqa: E402
 from gridanim.generate import MAX_PARTIAL_IMAGES, GenerationRequest, prepare  # noqa: E402
 from gridanim.keys import ENV_KEY, make_client, resolve_key  # noqa: E402
 from gridanim.models import check_model, load_catalog, offered_models  # noqa: E402
 from gridanim.plan import MAX_SIDE_CELLS  # noqa: E402
 from gridanim.presets import load_presets  # noqa: E402
 from gridanim.pricing import CostLedger  # noqa: E402
-from gridanim.storage import data_dir, list_history, load_record  # noqa: E402
+from gridanim.storage import data_dir  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES_DIR = HERE / "examples"
@@ -195,28 +195,34 @@ def generate(
     try:
         prepared = prepare(_request(prompt, style, rows, cols, shape, model, quality, fps, partial_images, reference, layout_guide))
         key = resolve_key(api_key)
-        hosting.check_generation_allowed(request, prepared.quote.estimate.usd, using_own_key=bool((api_key or "").strip()))
+        ticket = hosting.check_generation_allowed(request, prepared.quote.estimate.usd, using_own_key=bool((api_key or "").strip()))
     except MissingKeyError:
         raise gr.Error(summary.NO_KEY, title="OpenAI key needed", duration=None, print_exception=False) from None
+    except LimitError as e:
+        raise _error(e, title="Free limit reached") from None
     except GridanimError as e:
         raise _error(e) from None
-    progress(0.05, desc="Sending the prompt to OpenAI…")
-    yield {gen_status: f"Working: sending the prompt to OpenAI (estimate {prepared.quote.estimate.describe()})…", ledger_state: ledger}
-    client = make_client(key)
-    del key
-    try:
-        for step in session.generation_steps(prepared, client, ledger=ledger):
-            status = summary.status_markdown(step, prepared.request.partial_images)
-            if step.kind in ("wait",):
-                yield {gen_status: status}
-            elif step.kind in ("partial", "saved"):
-                yield {gen_status: status, gen_grid: str(step.image)}
-            else:
-                files, result = step.files, step.result
-    except GridanimError as e:
-        raise _error(e) from None
-    finally:
-        client.close()
+    with ticket:  # settled with the exact cost when the grid arrives; a failure keeps the estimate counted
+        client = make_client(key)
+        del key
+        progress(0.05, desc="Sending the prompt to OpenAI…")
+        yield {gen_status: f"Working: sending the prompt to OpenAI (estimate {prepared.quote.estimate.describe()})…", ledger_state: ledger}
+        try:
+            for step in session.generation_steps(prepared, client, ledger=ledger):
+                status = summary.status_markdown(step, prepared.request.partial_images)
+                if step.kind == "saved":
+                    ticket.settle(step.result.actual_usd)
+                    hosting.claim(step.result.record, request)  # History shows it to this visitor only (on a Space)
+                if step.kind in ("wait",):
+                    yield {gen_status: status}
+                elif step.kind in ("partial", "saved"):
+                    yield {gen_status: status, gen_grid: str(step.image)}
+                else:
+                    files, result = step.files, step.result
+        except GridanimError as e:
+            raise _error(e) from None
+        finally:
+            client.close()
     grid_copy = session.copy_grid(result.grid_path, run_dir=files.run_dir)
     plan = prepared.plan
     yield {
@@ -230,6 +236,11 @@ def generate(
         ledger_state: ledger,
         last_grid: {"path": str(result.grid_path), "rows": plan.rows, "cols": plan.cols, "fps": prepared.fps},
     }
+
+
+def allowance(request: gr.Request = None):
+    """What this visitor has left on the app's key (on load and after each generation)."""
+    return hosting.allowance_markdown(request)
 
 
 def recut(last):
@@ -301,32 +312,34 @@ def order_changed(order):
 # ------------------------------------------------------------------ History tab
 
 
-def history_list():
-    records = list_history(limit=HISTORY_LIMIT)
+def history_list(request: gr.Request = None):
+    records = hosting.visible_history(request, HISTORY_LIMIT)  # on a Space: this visitor's own only
     items = [(str(session.thumbnail(r.png_path)), summary.history_caption(r)) for r in records]
-    if records:
+    if hosting.history_is_private():
+        note = f"Your {len(records)} saved generation(s) on this app (each visitor sees only their own). Open one in Animate for free."
+    elif records:
         note = f"{len(records)} saved generation(s) in `{data_dir()}`. Pick one, then open it in Animate (free: no new request)."
     else:
         note = f"No generations yet in `{data_dir()}`. Grids you generate are saved there with their settings and cost."
     return items, [r.id for r in records], note, None, ""
 
 
-def history_select(ids, evt: gr.SelectData):
+def history_select(ids, evt: gr.SelectData, request: gr.Request = None):
     if not ids or evt.index is None or evt.index >= len(ids):
         return None, ""
     rid = ids[evt.index]
     try:
-        return rid, summary.history_markdown(load_record(rid))
+        return rid, summary.history_markdown(hosting.load_visible(request, rid))
     except GridanimError as e:
         raise _error(e) from None
 
 
-def history_open(rid):
+def history_open(rid, request: gr.Request = None):
     """Open a saved generation in Animate at no cost."""
     if not rid:
         raise gr.Error("Pick a generation in the gallery first.", print_exception=False)
     try:
-        rec = load_record(rid)
+        rec = hosting.load_visible(request, rid)
     except GridanimError as e:
         raise _error(e) from None
     plan = rec.meta.get("plan") or {}
@@ -393,6 +406,7 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
                     api_key = gr.Textbox("", label="Your own OpenAI key (optional)", type="password", placeholder="sk-...",
                                          elem_id="gen-key", info="Used for this request only; never stored or logged.")
                     key_md = gr.Markdown(key_hint(), elem_classes="gridanim-note")
+                    allowance_md = gr.Markdown("", elem_classes="gridanim-note", elem_id="gen-allowance")
                     estimate_md = gr.Markdown(_INITIAL_ESTIMATE, label="Estimate", elem_id="gen-estimate")
                     gen_btn = gr.Button("Generate", variant="primary", elem_id="gen-btn")
                 with gr.Column(scale=6):
@@ -481,7 +495,9 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
         concurrency_limit=2,
         concurrency_id="openai",
         show_progress="minimal",
-    ).then(history_list, None, [history, history_ids, history_note, history_pick, history_md], api_visibility="private")
+    ).then(history_list, None, [history, history_ids, history_note, history_pick, history_md], api_visibility="private").then(
+        allowance, None, allowance_md, api_name="allowance_refresh", api_visibility="private", show_progress="hidden"
+    )
     recut_btn.click(recut, last_grid, [grid_in, a_rows, a_cols, a_fps, tabs], api_visibility="private")
 
     gr.on(
@@ -510,6 +526,7 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
     history_open_btn.click(history_open, history_pick, [grid_in, a_rows, a_cols, a_fps, tabs], api_visibility="private")
 
     demo.load(key_hint, None, key_md, api_visibility="private", show_progress="hidden")
+    demo.load(allowance, None, allowance_md, api_name="allowance", api_visibility="undocumented", show_progress="hidden")
     demo.load(history_list, None, history_outputs, api_visibility="private", show_progress="hidden")
 
 demo.queue(max_size=20, default_concurrency_limit=2)
@@ -526,6 +543,7 @@ def launch_options() -> dict:
         "max_file_size": MAX_FILE_SIZE,
         "run_history": False,  # keeps pasted keys out of the browser's localStorage
         "allowed_paths": [str(data_dir().resolve()), str(EXAMPLES_DIR)],
+        "blocked_paths": hosting.private_paths(),  # the usage store lives in the data dir: never serve it
     }
 
 
@@ -539,6 +557,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    try:
+        print(f"gridanim: {hosting.Policy.from_env().describe()}", flush=True)  # also checks the limits' env vars
+    except GridanimError as e:
+        raise SystemExit(f"error: {e}") from None
     share = args.share or os.environ.get("GRADIO_SHARE", "").lower() == "true"
     kw = launch_options()
     if args.host:
