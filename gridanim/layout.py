@@ -203,8 +203,8 @@ class _Profile:
 def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
     """Separator evidence for every column of ``img`` (H x W x 3 float)."""
     h, w = img.shape[:2]
-    # statistics along each line from at most ~256 samples: plenty for fractions
-    sub = np.ascontiguousarray(img[:: max(1, h // 256)])
+    # statistics along each line from ~160-320 samples: plenty for fractions
+    sub = np.ascontiguousarray(img[:: max(1, h // 160)])
     med = np.median(sub, axis=0)  # (W, 3)
     dev = _cheb(sub, med[None])
     strip = (dev < max(16.0, tol * 0.6)).mean(axis=0)
@@ -332,11 +332,10 @@ def _acf(v: np.ndarray) -> np.ndarray:
 def _periodicity(sep: np.ndarray, lo: int, hi: int, n: int, cache: dict) -> float:
     """Autocorrelation of the separator profile between the bounds, at the pitch (+-6 %)."""
     pitch = (hi - lo) / n
-    pad = int(pitch * 0.1)
-    key = pad
-    if key not in cache:
-        cache[key] = _acf(sep[max(0, lo - pad) : hi + pad])
-    acf = cache[key]
+    if "acf" not in cache:  # one transform per pair of bounds, padded to catch outer borders
+        pad = int((hi - lo) * 0.05)
+        cache["acf"] = _acf(sep[max(0, lo - pad) : hi + pad])
+    acf = cache["acf"]
     a, b = max(1, int(pitch * 0.94)), min(len(acf) - 1, int(np.ceil(pitch * 1.06)))
     return float(acf[a : b + 1].max()) if b >= a else 0.0
 
