@@ -21,7 +21,7 @@ NO_KEY = (
 
 KEY_HINT_SERVER = "A server key is set: generations are paid by this app's owner unless you paste your own key."
 KEY_HINT_NONE = (
-    "No server key is set: paste your own OpenAI key below to generate "
+    "No server key is set: paste your own OpenAI key in the box above to generate "
     "(or set `OPENAI_API_KEY` / a Space secret). Estimates, Animate and History work without one."
 )
 
