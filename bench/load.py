@@ -123,10 +123,12 @@ def _children(pid: int) -> list[int]:
     out, todo = [], [pid]
     while todo:
         p = todo.pop()
-        try:
-            kids = [int(k) for k in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
-        except OSError:
-            kids = []
+        kids = []
+        for task in Path(f"/proc/{p}/task").glob("*"):  # children of every thread, not just the main one
+            try:
+                kids += [int(k) for k in (task / "children").read_text().split()]
+            except OSError:
+                pass
         out += kids
         todo += kids
     return out
