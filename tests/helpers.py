@@ -9,9 +9,12 @@ from __future__ import annotations
 import io
 import json
 import re
+import socket
 import struct
 import subprocess
 import sys
+import time
+import urllib.request
 import zlib
 from pathlib import Path
 
@@ -192,3 +195,27 @@ def cli_json(*args: str) -> dict:
 def shared_manifest() -> list[dict]:
     p = SHARED_GRIDS / "manifest.json"
     return json.loads(p.read_text()) if p.exists() else []
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_http(url: str, proc: subprocess.Popen, deadline_s: float = 60) -> float:
+    """Seconds until ``url`` answers HTTP 200; fails if ``proc`` exits or the deadline passes."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < deadline_s:
+        if proc.poll() is not None:
+            raise AssertionError(f"app.py exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return time.monotonic() - t0
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"no HTTP 200 from {url} within {deadline_s} s")

@@ -9,7 +9,6 @@ OpenAI server's ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY``) is what the app uses.
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 import pytest
@@ -17,18 +16,10 @@ from PIL import Image
 
 from conftest import TEST_KEY
 from gradio_client.exceptions import AppError
-from helpers import flat_grid
+from helpers import flat_grid, free_port
 
 from gridanim import errors as E
 from gridanim.storage import list_history
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
 
 @pytest.fixture(scope="session")
 def app_url():

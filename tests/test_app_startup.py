@@ -7,24 +7,15 @@ deadline, and the measured seconds are printed (``pytest -s``) for the record.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 
 
-from helpers import REPO_ROOT
+from helpers import REPO_ROOT, free_port, wait_http
 
 DEADLINE_S = 60
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def clean_env(tmp_path, **extra) -> dict:
@@ -38,19 +29,6 @@ def start(args: list[str], env: dict, tmp_path) -> tuple[subprocess.Popen, objec
     log = open(tmp_path / "app.log", "w+")
     proc = subprocess.Popen([sys.executable, "app.py", *args], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     return proc, log
-
-
-def wait_200(url: str, proc: subprocess.Popen) -> float:
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < DEADLINE_S:
-        assert proc.poll() is None, f"app.py exited with {proc.returncode}"
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return time.monotonic() - t0
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"no HTTP 200 from {url} within {DEADLINE_S} s")
 
 
 def stop(proc: subprocess.Popen, log) -> str:
@@ -70,7 +48,7 @@ def test_starts_without_any_key_via_the_gradio_port_variable(tmp_path):
     port = free_port()
     proc, log = start([], clean_env(tmp_path, GRADIO_SERVER_PORT=str(port)), tmp_path)
     try:
-        seconds = wait_200(f"http://127.0.0.1:{port}/", proc)
+        seconds = wait_http(f"http://127.0.0.1:{port}/", proc, DEADLINE_S)
         print(f"\npython app.py (no key) answered HTTP 200 after {seconds:.1f} s")
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/gradio_api/info", timeout=10) as r:
             info = r.read().decode()
@@ -84,7 +62,7 @@ def test_host_and_port_flags_win(tmp_path):
     port = free_port()
     proc, log = start(["--host", "127.0.0.1", "--port", str(port)], clean_env(tmp_path, GRADIO_SERVER_PORT="1"), tmp_path)
     try:
-        wait_200(f"http://127.0.0.1:{port}/", proc)
+        wait_http(f"http://127.0.0.1:{port}/", proc, DEADLINE_S)
     finally:
         stop(proc, log)
 
@@ -96,7 +74,7 @@ def test_share_while_offline_keeps_serving_locally_and_says_so(tmp_path):
                     NO_PROXY="127.0.0.1,localhost")
     proc, log = start(["--share"], env, tmp_path)
     try:
-        seconds = wait_200(f"http://127.0.0.1:{port}/", proc)
+        seconds = wait_http(f"http://127.0.0.1:{port}/", proc, DEADLINE_S)
         t0 = time.monotonic()
         while time.monotonic() - t0 < DEADLINE_S:
             log.seek(0)
@@ -104,7 +82,7 @@ def test_share_while_offline_keeps_serving_locally_and_says_so(tmp_path):
                 break
             time.sleep(0.2)
         assert proc.poll() is None
-        wait_200(f"http://127.0.0.1:{port}/", proc)  # still serving after the share attempt
+        wait_http(f"http://127.0.0.1:{port}/", proc, DEADLINE_S)  # still serving after the share attempt
         print(f"\npython app.py --share (offline) answered after {seconds:.1f} s")
     finally:
         out = stop(proc, log)

@@ -14,18 +14,15 @@ from __future__ import annotations
 import io
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from urllib.parse import urlparse
 
 import pytest
 from PIL import Image
 
 from fake_openai import FakeOpenAI
-from helpers import REPO_ROOT, flat_grid
+from helpers import REPO_ROOT, flat_grid, free_port, wait_http
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -47,28 +44,6 @@ try:
     from playwright.sync_api import expect, sync_playwright
 except ImportError:  # pragma: no cover - depends on the machine
     sync_playwright = None
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_http(url: str, proc: subprocess.Popen, deadline_s: float = 60) -> float:
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < deadline_s:
-        if proc.poll() is not None:
-            raise AssertionError(f"app.py exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return time.monotonic() - t0
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"app.py did not answer {url} within {deadline_s} s")
 
 
 @pytest.fixture(scope="module")

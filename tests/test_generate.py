@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import io
 import json
@@ -13,7 +12,7 @@ from openai import OpenAI
 from PIL import Image
 
 from conftest import TEST_KEY
-from fake_openai import ERRORS, closed_port_url, draw_grid
+from fake_openai import ERRORS, closed_port_url
 from gridanim import errors as E
 from gridanim.generate import (
     GenerationRequest,

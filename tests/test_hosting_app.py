@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -26,7 +25,7 @@ import pytest
 from PIL import Image
 
 from conftest import TEST_KEY
-from helpers import REPO_ROOT, flat_grid, png_bomb
+from helpers import REPO_ROOT, flat_grid, free_port, png_bomb
 from test_uploads import smooth_png
 
 gradio_client = pytest.importorskip("gradio_client")
@@ -35,14 +34,6 @@ from gradio_client.exceptions import AppError  # noqa: E402
 
 VISITOR_KEY = "sk-visitor-own-key-5e4d3c2b1a09f8e7"
 START_TIMEOUT_S = 120
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class App:
