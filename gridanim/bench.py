@@ -181,7 +181,7 @@ anim = animate(img, AnimateOptions(fps=float(sys.argv[4])), layout=layout)
 t4 = time.perf_counter()
 out = render(anim, ["gif", "mp4"])
 t5 = time.perf_counter()
-gif = encode.encode_gif(anim.frames, anim.durations_ms)
+gif = encode.encodedecode_gif(anim.frames, anim.durations_ms)
 t6 = time.perf_counter()
 mp4 = encode.encode_mp4(anim.frames, anim.durations_ms, repeat=0)
 t7 = time.perf_counter()
@@ -215,27 +215,13 @@ def _run(cmd: list[str], cwd: Path) -> float:
 # --------------------------------------------------------------------------- scoring
 
 
-def _gif(data: bytes) -> dict:
-    import io
-
-    from PIL import Image
-
-    im = Image.open(io.BytesIO(data))
-    frames, durations = [], []
-    for i in range(im.n_frames):
-        im.seek(i)
-        durations.append(im.info.get("duration"))
-        frames.append(np.asarray(im.convert("RGB")))
-    return {"frames": frames, "durations": durations, "loop": im.info.get("loop")}
-
-
 def _overlap(a, b) -> int:
     w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
     h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
     return max(0, w) * max(0, h)
 
 
-def score_gif(bench: BenchGrid, frames: list[np.ndarray], regions: list[tuple[int, int, int, int]]) -> dict:
+def scoredecode_gif(bench: BenchGrid, frames: list[np.ndarray], regions: list[tuple[int, int, int, int]]) -> dict:
     """Mean SSIM of decoded frames vs the true content of their regions, and vs the source pixels."""
     from .metrics import ssim
 
@@ -315,9 +301,11 @@ def run_bench(runs: int = 5, keep: Path | None = None, grain: float = GRAIN) -> 
         report = json.loads(subprocess.run(ours_cmd + ["--json"], cwd=root, capture_output=True, text=True, check=True).stdout)
         ours_gif = (d / "a.gif").read_bytes()
         naive_gif = (d / "naive.gif").read_bytes()
-        og, ng = _gif(ours_gif), _gif(naive_gif)
-        ours_score = score_gif(bench, og["frames"], our_regions(report))
-        naive_score = score_gif(bench, ng["frames"], naive_regions())
+        from .metrics import decode_gif
+
+        og, ng = decode_gif(ours_gif), decode_gif(naive_gif)
+        ours_score = scoredecode_gif(bench, og["frames"], our_regions(report))
+        naive_score = scoredecode_gif(bench, ng["frames"], naive_regions())
         mp4 = probe_mp4(d / "a.mp4")
         mp4_bytes = (d / "a.mp4").stat().st_size
 

@@ -50,3 +50,18 @@ def mean_abs_diff(a: Frame, b: Frame) -> float:
     if a.shape != b.shape:
         raise ValueError(f"mean_abs_diff needs same-shape arrays, got {a.shape} and {b.shape}")
     return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())
+
+
+def decode_gif(data: bytes) -> dict:
+    """Decode a GIF for checking: composited RGB frames, per-frame delays (ms), loop count, size."""
+    import io
+
+    from PIL import Image
+
+    im = Image.open(io.BytesIO(data))
+    frames, durations = [], []
+    for i in range(im.n_frames):
+        im.seek(i)
+        durations.append(im.info.get("duration"))
+        frames.append(np.asarray(im.convert("RGB")))
+    return {"frames": frames, "durations": durations, "loop": im.info.get("loop"), "size": im.size}

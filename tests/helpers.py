@@ -26,6 +26,7 @@ if str(REPO_ROOT) not in sys.path:  # plain `pytest` from elsewhere
     sys.path.insert(0, str(REPO_ROOT))
 
 from gridanim.layout import Layout  # noqa: E402
+from gridanim.metrics import decode_gif  # noqa: E402
 
 GUTTER = (255, 255, 255)
 
@@ -130,17 +131,7 @@ def png_bomb(w: int = 60000, h: int = 60000) -> bytes:
 # --------------------------------------------------------------------------- codecs
 
 
-def gif_info(data: bytes) -> dict:
-    """Decode a GIF: composited RGB frames, per-frame durations, loop count."""
-    from PIL import Image
-
-    im = Image.open(io.BytesIO(data))
-    frames, durations = [], []
-    for i in range(im.n_frames):
-        im.seek(i)
-        durations.append(im.info.get("duration"))
-        frames.append(np.asarray(im.convert("RGB")))
-    return {"frames": frames, "durations": durations, "loop": im.info.get("loop"), "size": im.size}
+gif_info = decode_gif  # composited RGB frames, delays, loop count, size
 
 
 def ffmpeg() -> str:
