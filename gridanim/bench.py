@@ -221,7 +221,7 @@ def _overlap(a, b) -> int:
     return max(0, w) * max(0, h)
 
 
-def scoredecode_gif(bench: BenchGrid, frames: list[np.ndarray], regions: list[tuple[int, int, int, int]]) -> dict:
+def score_gif(bench: BenchGrid, frames: list[np.ndarray], regions: list[tuple[int, int, int, int]]) -> dict:
     """Mean SSIM of decoded frames vs the true content of their regions, and vs the source pixels."""
     from .metrics import ssim
 
@@ -304,8 +304,8 @@ def run_bench(runs: int = 5, keep: Path | None = None, grain: float = GRAIN) -> 
         from .metrics import decode_gif
 
         og, ng = decode_gif(ours_gif), decode_gif(naive_gif)
-        ours_score = scoredecode_gif(bench, og["frames"], our_regions(report))
-        naive_score = scoredecode_gif(bench, ng["frames"], naive_regions())
+        ours_score = score_gif(bench, og["frames"], our_regions(report))
+        naive_score = score_gif(bench, ng["frames"], naive_regions())
         mp4 = probe_mp4(d / "a.mp4")
         mp4_bytes = (d / "a.mp4").stat().st_size
 
