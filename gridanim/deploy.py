@@ -34,6 +34,7 @@ TOKEN_ENV = "HF_TOKEN"
 SECRET = "OPENAI_API_KEY"
 
 IGNORE_PATTERNS = [
+    ".*/**", "**/.*/**",  # every hidden folder: .git, .venv, tool caches (.ruff_cache, .mypy_cache, ...)
     ".git/**", "**/.git/**", ".github/**", ".venv/**", "venv/**", ".cache/**",
     "tests/**", "bench/**", ".benchmarks/**", ".ci/**", "scripts/**",
     "__pycache__/**", "**/__pycache__/**", "*.pyc", "*.egg-info/**",

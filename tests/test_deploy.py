@@ -132,6 +132,8 @@ def project(tmp_path):
         "demo.gif": "",
         "examples/demo.mp4": "",
         "requirements-dev.txt": "pytest\n",
+        ".ruff_cache/0.17.6/123": "",
+        "gridanim/.mypy_cache/x.json": "",
     }
     for rel, text in files.items():
         p = root / rel
