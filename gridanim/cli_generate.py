@@ -31,14 +31,9 @@ in GRIDANIM_PRESETS_DIR. Grids are saved with a JSON sidecar in GRIDANIM_DATA_DI
 """
 
 
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-
-
 def add_generate(sub) -> None:
+    from .cli import _int  # the CLI's one whole-number parser (cli imports this module)
+
     p = sub.add_parser(
         "generate",
         help="make a grid with OpenAI from a prompt and a style, then animate it",

@@ -210,3 +210,18 @@ def wait_http(url: str, proc: subprocess.Popen, deadline_s: float = 60) -> float
         except OSError:
             time.sleep(0.05)
     raise AssertionError(f"no HTTP 200 from {url} within {deadline_s} s")
+
+
+def usage_price(usage: dict, model: str = "gpt-image-2"):
+    """usage x price from the model table, computed here independently of gridanim.pricing."""
+    import datetime as dt
+
+    from gridanim.models import check_model
+
+    m = check_model(model, dt.date(2026, 11, 21))[0]
+    return (
+        usage["input_text_tokens"] * m.text_input
+        + usage["input_image_tokens"] * m.image_input
+        + usage["output_image_tokens"] * m.image_output
+        + usage["output_text_tokens"] * m.text_output
+    ) / 1_000_000

@@ -11,10 +11,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from PIL import Image
-
 from conftest import TEST_KEY
 from fake_openai import ERRORS
+from helpers import usage_price as price
+from PIL import Image
+
 from gridanim.cli import main
 from gridanim.models import check_model
 from gridanim.storage import list_history
@@ -27,16 +28,6 @@ def run(capsys, *argv):
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def price(usage: dict, model: str) -> Decimal:
-    m = check_model(model, dt.date(2026, 11, 21))[0]
-    return (
-        usage["input_text_tokens"] * m.text_input
-        + usage["input_image_tokens"] * m.image_input
-        + usage["output_image_tokens"] * m.image_output
-        + usage["output_text_tokens"] * m.text_output
-    ) / 1_000_000
 
 
 def assert_no_key_on_disk(*folders: Path):

@@ -8,11 +8,12 @@ import json
 from decimal import Decimal
 
 import pytest
+from conftest import TEST_KEY
+from fake_openai import ERRORS, closed_port_url
+from helpers import usage_price as price
 from openai import OpenAI
 from PIL import Image
 
-from conftest import TEST_KEY
-from fake_openai import ERRORS, closed_port_url
 from gridanim import errors as E
 from gridanim.generate import (
     GenerationRequest,
@@ -28,17 +29,6 @@ from gridanim.storage import list_history
 
 TODAY = dt.date(2026, 11, 21)
 CAT = GenerationRequest("a cat chasing its tail", style="ghibli", rows=3, cols=4, model="gpt-image-2", quality="medium")
-
-
-def price(usage: dict, model: str = "gpt-image-2") -> Decimal:
-    """usage x price, from the recorded response, independently of gridanim.pricing."""
-    m = check_model(model, TODAY)[0]
-    return (
-        usage["input_text_tokens"] * m.text_input
-        + usage["input_image_tokens"] * m.image_input
-        + usage["output_image_tokens"] * m.image_output
-        + usage["output_text_tokens"] * m.text_output
-    ) / 1_000_000
 
 
 def photo(w=600, h=400, fmt="PNG") -> bytes:
