@@ -183,11 +183,26 @@ def _emit(args, report: dict, lines: Sequence[str]) -> None:
     sys.stdout.flush()
 
 
+def _read_early(path: str):
+    """Start decoding the grid now, in a thread, while numpy and the package import.
+
+    Pillow's decoders release the GIL, but between chunks the reader needs it
+    back; a short switch interval (default 5 ms) keeps it from waiting on the
+    importing thread. Measured on the benchmark grid: the ~60 ms PNG decode
+    disappears behind the imports.
+    """
+    from .reading import read_in_background
+
+    sys.setswitchinterval(0.0005)
+    return read_in_background(path)
+
+
 def cmd_detect(args) -> int:
+    pending = _read_early(args.image)
     from .images import load_image
     from .layout import detect_layout
 
-    img = load_image(args.image)
+    img = load_image(pending)
     layout = detect_layout(img.rgb, img.alpha, rows=args.rows, cols=args.cols)
     if layout.frames < 1:
         from .errors import LayoutError
@@ -225,6 +240,7 @@ def _kb(n: int) -> str:
 
 
 def cmd_animate(args) -> int:
+    pending = _read_early(args.image)
     from .animate import AnimateOptions, animate, render
     from .errors import EncodeError
 
@@ -248,7 +264,7 @@ def cmd_animate(args) -> int:
     )
     opts.validate()  # cheap checks before reading the image
     targets = {f: getattr(args, f) for f in ("gif", "mp4", "webp", "zip") if getattr(args, f)}
-    anim = animate(args.image, opts)
+    anim = animate(pending, opts)
     try:
         data = render(anim, targets)
     except EncodeError as e:

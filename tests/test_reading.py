@@ -1,0 +1,60 @@
+"""Reading files with Pillow only, and in the background while the CLI imports numpy."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from helpers import REPO_ROOT, png_bomb, png_bytes
+from gridanim.errors import InputError
+from gridanim.images import load_image
+from gridanim.reading import PendingRead, read_image, read_in_background
+
+
+def test_reading_does_not_import_numpy():
+    # the CLI starts decoding before numpy loads; that only helps if this module does not pull it in
+    code = "import sys, gridanim.reading; print('numpy' in sys.modules)"
+    r = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == "False"
+
+
+def test_background_read_gives_the_same_image_as_a_direct_load(tmp_path):
+    rng = np.random.default_rng(3)
+    arr = rng.integers(0, 256, (90, 120, 3), dtype=np.uint8)
+    p = tmp_path / "grid.png"
+    p.write_bytes(png_bytes(arr))
+    pending = read_in_background(str(p))
+    assert isinstance(pending, PendingRead)
+    img = load_image(pending)
+    assert np.array_equal(img.rgb, arr)
+    assert np.array_equal(img.rgb, load_image(str(p)).rgb)
+    assert img.alpha is None and img.notes == [] and img.scale == 1.0
+
+
+@pytest.mark.parametrize(
+    "content, match",
+    [(None, "no such file"), (b"", "empty"), (b"not an image at all", "not an image"), (png_bomb(), "too large")],
+)
+def test_background_read_raises_the_same_one_line_error_when_collected(tmp_path, content, match):
+    p = tmp_path / "bad.png"
+    if content is not None:
+        p.write_bytes(content)
+    pending = read_in_background(str(p))  # never raises here: the error waits for result()
+    with pytest.raises(InputError, match=match) as e:
+        load_image(pending)
+    assert "\n" not in str(e.value)
+    with pytest.raises(InputError, match=match):
+        read_image(str(p))
+
+
+def test_read_image_keeps_the_mode_and_notes_downscaling(tmp_path):
+    p = tmp_path / "big.png"
+    Image.new("LA", (400, 300), (120, 200)).save(p)
+    r = read_image(str(p), downscale_pixels=100 * 75)
+    assert r.image.mode == "LA" and r.image.size == (100, 75)
+    assert r.scale == 4.0
+    assert any("downscaled to 100x75" in n for n in r.notes)
