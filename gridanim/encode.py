@@ -260,27 +260,71 @@ def _spare_color(palette: np.ndarray) -> np.ndarray:
     return np.zeros(3, np.uint8)  # pragma: no cover - 256+ colours cannot be "used"
 
 
-def _write_gif(indexed: Sequence[np.ndarray], palette: np.ndarray, durations: Sequence[int], loop: int | None, transparent: int | None) -> bytes:
-    """Write P frames sharing ``palette`` as one global colour table (no per-frame tables)."""
+def _u16(*values: int) -> bytes:
+    """GIF numbers: unsigned 16-bit little-endian."""
+    return b"".join(int(v).to_bytes(2, "little") for v in values)
+
+
+def _gif_image_data(a: np.ndarray, code_bits: int) -> bytes:
+    """Table-based image data of an index array: LZW minimum code size, sub-blocks, terminator.
+
+    The LZW coding is Pillow's C "gif" encoder (the one its GIF writer uses),
+    which already cuts its output into sub-blocks of at most 255 bytes.
+    """
     from PIL import Image
 
+    return bytes([code_bits]) + Image.fromarray(np.ascontiguousarray(a)).tobytes("gif", "L", code_bits) + b"\0"
+
+
+def _write_gif(indexed: Sequence[np.ndarray], palette: np.ndarray, durations: Sequence[int], loop: int | None, transparent: int | None) -> bytes:
+    """Write uint8 index frames into ``palette`` as a GIF89a with one global colour table.
+
+    Frame 0 is written whole; later frames only over the box of pixels that
+    change what is on screen (disposal 1 keeps the previous picture under
+    them). A frame that changes nothing is still written, as one pixel, so it
+    keeps its own delay. Pillow only does the LZW coding: its GIF writer
+    re-normalised every frame's palette in Python and diffed frames again.
+    """
     pal = palette if transparent is None else np.vstack([palette, _spare_color(palette)[None]])
-    pal_bytes = np.ascontiguousarray(pal, np.uint8).tobytes()
-    ims = []
-    for a in indexed:
-        im = Image.fromarray(a, "P")
-        im.putpalette(pal_bytes)
-        ims.append(im)
-    kw: dict = dict(save_all=True, append_images=ims[1:], duration=list(durations), optimize=False, disposal=1)
-    if len(np.unique(_pack(pal[None]))) == len(pal):  # Pillow maps frames onto it by colour: must be unique
-        kw["palette"] = pal_bytes
-    if loop is not None:
-        kw["loop"] = loop
-    if transparent is not None:
-        kw["transparency"] = transparent
-    buf = io.BytesIO()
-    ims[0].save(buf, "GIF", **kw)
-    return buf.getvalue()
+    h, w = indexed[0].shape
+    # The colour table holds 2**bits entries (bits 1..8), zero padded. The LZW
+    # minimum code size is the bits per pixel value, but at least 2 (GIF rule):
+    # fewer colours, shorter codes.
+    bits = max(1, (len(pal) - 1).bit_length())
+    code_bits = max(2, bits)
+    table = np.zeros((1 << bits, 3), np.uint8)
+    table[: len(pal)] = pal
+    # header, logical screen (global table flag, 8-bit colour resolution, table size), background 0, square pixels
+    out = [b"GIF89a", _u16(w, h), bytes([0xF0 | (bits - 1), 0, 0]), table.tobytes()]
+    if loop is not None:  # NETSCAPE2.0 application extension: play count, 0 = forever
+        out.append(b"!\xff\x0bNETSCAPE2.0\x03\x01" + _u16(loop) + b"\0")
+    # graphic control extension flags: disposal 1 ("do not dispose") in bits 2-4, bit 0 = has transparency
+    flags = 1 << 2 | (transparent is not None)
+    canvas = indexed[0]  # the picture on screen so far, as palette indices (never written to)
+    for k, (a, d) in enumerate(zip(indexed, durations)):
+        if k == 0:
+            y0, y1, x0, x1 = 0, h, 0, w
+        else:
+            changed = a != canvas
+            if transparent is not None:  # transparent pixels show what is under them
+                opaque = a != transparent
+                changed &= opaque
+                canvas = np.where(opaque, a, canvas)
+            else:
+                canvas = a
+            rows = np.flatnonzero(changed.any(axis=1))
+            if len(rows) == 0:
+                y0, y1, x0, x1 = 0, 1, 0, 1  # held frame: one pixel that changes nothing
+            else:
+                cols = np.flatnonzero(changed.any(axis=0))
+                y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+        # delay in 1/100 s, truncated like Pillow's writer (encode_gif_fit already rounds to 10 ms)
+        out.append(b"!\xf9\x04" + bytes([flags]) + _u16(int(d / 10)) + bytes([transparent or 0, 0]))
+        # image descriptor: position, size, no local colour table, not interlaced
+        out.append(b"," + _u16(x0, y0, x1 - x0, y1 - y0) + b"\0")
+        out.append(_gif_image_data(a[y0:y1, x0:x1], code_bits))
+    out.append(b";")  # trailer
+    return b"".join(out)
 
 
 def _gif_once(frames: Sequence[Frame], durations: list[int], loop: int | None, quality: str, colors: int) -> bytes:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import itertools
+import subprocess
 import zipfile
 
 import numpy as np
@@ -146,6 +148,150 @@ def test_gif_max_bytes_shrinks_until_it_fits():
 def test_gif_rejects_bad_input(frames, durations, match):
     with pytest.raises(InputError, match=match):
         encode.encode_gif(frames, durations)
+
+
+def gif_blocks(data: bytes) -> dict:
+    """Walk a GIF's blocks: global colour table size, and per image its GCE and descriptor."""
+    assert data[:6] == b"GIF89a" and data[-1:] == b";"
+    flags = data[10]
+    table = 2 << (flags & 7) if flags & 0x80 else 0  # 2 ** (N + 1) entries
+    out: dict = {"table": table, "gce": [], "images": []}
+    pos = 13 + 3 * table
+
+    def skip_sub_blocks(pos: int) -> tuple[bytes, int]:
+        body = b""
+        while data[pos]:
+            body += data[pos + 1 : pos + 1 + data[pos]]
+            pos += 1 + data[pos]
+        return body, pos + 1
+
+    while data[pos] != 0x3B:
+        if data[pos] == 0x21:  # extension: label, then sub-blocks
+            label = data[pos + 1]
+            body, pos = skip_sub_blocks(pos + 2)
+            if label == 0xF9:  # graphic control: (disposal, has transparency, delay cs, index)
+                out["gce"].append(((body[0] >> 2) & 7, body[0] & 1, int.from_bytes(body[1:3], "little"), body[3]))
+        elif data[pos] == 0x2C:  # image: x, y, w, h, flags, LZW minimum code size, data
+            x, y, w, h = (int.from_bytes(data[pos + 1 + 2 * i : pos + 3 + 2 * i], "little") for i in range(4))
+            assert data[pos + 9] == 0, "no local colour table, not interlaced"
+            code_bits = data[pos + 10]
+            _, pos = skip_sub_blocks(pos + 11)
+            out["images"].append((x, y, w, h, code_bits))
+        else:
+            raise AssertionError(f"unexpected GIF block {data[pos]:#x} at byte {pos}")
+    assert pos == len(data) - 1, "bytes after the trailer"
+    assert len(out["gce"]) == len(out["images"]), "one graphic control extension per image"
+    return out
+
+
+def _changed_box(a: np.ndarray, b: np.ndarray) -> tuple[int, int, int, int]:
+    """(x, y, w, h) of the pixels that differ, or the 1x1 box a held frame is written as."""
+    ys, xs = np.nonzero(a != b)
+    if len(ys) == 0:
+        return (0, 0, 1, 1)
+    return (int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
+
+
+def _index_clips() -> dict:
+    """Index frames into a palette, as the GIF pipeline hands them to the writer."""
+    rng = np.random.default_rng(7)
+    h, w = 40, 56
+
+    def square(bg: np.ndarray, x: int, colour: int) -> np.ndarray:
+        a = bg.copy()
+        a[10:22, x : x + 12] = colour
+        return a
+
+    flat = np.full((h, w), 3, np.uint8)
+    noisy = rng.integers(0, 200, (h, w)).astype(np.uint8)
+    corner = noisy.copy()
+    corner[-1, -1] = 250
+    pal256 = rng.integers(0, 256, (256, 3)).astype(np.uint8)
+    pal255 = pal256[:255]
+    two = np.array([[10, 20, 30], [240, 230, 220]], np.uint8)
+    art = (rng.integers(0, 2, (h // 4, w // 4)).repeat(4, 0).repeat(4, 1)).astype(np.uint8)
+    art2 = art.copy()
+    art2[8:16, 20:28] ^= 1
+    return {
+        # moving square, then held, then one corner pixel: flat and noisy backgrounds
+        "flat": (pal255, [square(flat, x, 9) for x in (0, 6, 12)] + [square(flat, 12, 9), square(flat, 12, 9)]),
+        "noisy": (pal255, [square(noisy, x, 201) for x in (2, 9, 30)] + [square(noisy, 30, 201)] + [square(corner, 30, 201)]),
+        "corner only": (pal255, [noisy, noisy, corner]),
+        "single frame": (pal255, [noisy]),
+        "two colours": (two, [art, art2, art2, art]),
+        "256 colours": (pal256, [rng.integers(0, 256, (h, w)).astype(np.uint8)] * 2 + [np.full((h, w), 255, np.uint8)]),
+    }
+
+
+@pytest.mark.parametrize("name", list(_index_clips()))
+@pytest.mark.parametrize("loop", [0, 3, None])
+def test_write_gif_decodes_to_exactly_the_frames(name, loop):
+    palette, indexed = _index_clips()[name]
+    durations = [40 + 10 * k for k in range(len(indexed))]
+    transparent = None
+    written = indexed
+    if len(indexed) > 1 and len(palette) < 256:  # as _gif_once does
+        transparent = len(palette)
+        written = encode.delta_frames(indexed, transparent)
+    data = encode._write_gif(written, palette, durations, loop, transparent)
+
+    info = gif_info(data)
+    assert info["size"] == (indexed[0].shape[1], indexed[0].shape[0])
+    assert info["loop"] == loop
+    assert info["durations"] == durations
+    assert len(info["frames"]) == len(indexed)
+    for k, (got, idx) in enumerate(zip(info["frames"], indexed)):
+        assert (got == palette[idx]).all(), f"frame {k}: {(got != palette[idx]).any(axis=2).sum()} pixels wrong"
+
+    blocks = gif_blocks(data)
+    ncol = len(palette) + (transparent is not None)
+    assert blocks["table"] >= ncol and (blocks["table"] == 2 or blocks["table"] // 2 < ncol)  # smallest power of two
+    # frame 0 whole, then only the box that changed (1x1 for a held frame)
+    boxes = [(0, 0, indexed[0].shape[1], indexed[0].shape[0])] + [_changed_box(a, b) for a, b in itertools.pairwise(indexed)]
+    assert [im[:4] for im in blocks["images"]] == boxes
+    assert {im[4] for im in blocks["images"]} == {max(2, (blocks["table"] - 1).bit_length())}
+    assert blocks["gce"] == [(1, int(transparent is not None), d // 10, transparent or 0) for d in durations]
+
+
+def test_gif_pixel_art_round_trips_exactly_with_held_and_corner_frames():
+    """Through encode_gif: lossless colours, held frame kept, one-pixel change cropped to one pixel."""
+    rng = np.random.default_rng(3)
+    colours = rng.integers(0, 256, (5, 3), dtype=np.uint8)
+    base = colours[rng.integers(0, 4, (30, 44))]
+    moved = base.copy()
+    moved[5:12, 9:15] = colours[4]
+    corner = moved.copy()
+    corner[0, -1] = colours[4] if (corner[0, -1] != colours[4]).any() else colours[0]
+    frames = [base, moved, moved, corner]
+    for loop in (0, 3, None):
+        data = encode.encode_gif(frames, [100, 90, 200, 50], loop=loop)
+        info = gif_info(data)
+        assert info["loop"] == loop and info["durations"] == [100, 90, 200, 50]
+        assert len(info["frames"]) == 4
+        for k, (got, want) in enumerate(zip(info["frames"], frames)):
+            assert (got == want).all(), f"frame {k}"
+    blocks = gif_blocks(data)
+    assert blocks["table"] == 8  # 5 colours + the transparent index
+    assert [im[:4] for im in blocks["images"]] == [(0, 0, 44, 30), (9, 5, 6, 7), (0, 0, 1, 1), (43, 0, 1, 1)]
+    assert {im[4] for im in blocks["images"]} == {3}  # LZW codes sized to the table, not 8 bits
+
+
+def test_gif_decodes_the_same_in_ffmpeg(tmp_path):
+    palette, indexed = _index_clips()["flat"]
+    frames = [palette[a] for a in indexed]
+    path = tmp_path / "a.gif"
+    path.write_bytes(encode.encode_gif(frames, 100))
+    r = subprocess.run(
+        [encode.ffmpeg_exe(), "-v", "error", "-i", str(path), "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        capture_output=True,
+        check=False,
+    )
+    assert r.returncode == 0 and not r.stderr, r.stderr.decode(errors="replace")
+    h, w = frames[0].shape[:2]
+    got = np.frombuffer(r.stdout, np.uint8).reshape(-1, h, w, 3)
+    assert len(got) == len(frames)
+    for k, (g, want) in enumerate(zip(got, frames)):
+        assert (g == want).all(), f"frame {k}"
 
 
 # --------------------------------------------------------------------------- MP4
