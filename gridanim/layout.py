@@ -258,43 +258,94 @@ def _prepare(rgb: Frame, alpha: np.ndarray | None) -> _Work:
     work = rgb.astype(np.float32)
     if alpha is not None and (alpha < 128).mean() > 0.02:
         return _Work(work, alpha >= 64, None, scale, 30.0)
-    bg, tol = _background_model(rgb)
+    planes = [np.ascontiguousarray(rgb[..., ch]) for ch in range(3)]  # contiguous channels: cheap whole-image ops
+    bg, tol = _background_model(planes)
     if bg is None:
         return _Work(work, None, None, scale, 30.0)
-    dist = np.full(rgb.shape[:2], np.inf, dtype=np.float32)
-    for colour in bg:
-        dist = np.minimum(dist, _cheb(work, colour))
-    return _Work(work, dist > tol, bg, scale, tol)
+    return _Work(work, _foreground(planes, work, bg, tol), bg, scale, tol)
 
 
-def _background_model(rgb: np.ndarray) -> tuple[np.ndarray | None, float]:
+def _foreground(planes: list[np.ndarray], work: np.ndarray, bg: np.ndarray, tol: float) -> np.ndarray:
+    """Pixels farther than ``tol`` (largest channel difference) from every background colour.
+
+    That is ``min over colours of _cheb(work, colour) > tol``. On uint8
+    channels it is decided per channel value instead: the values whose float32
+    distance from a colour's channel is within ``tol`` (the same float32
+    arithmetic, evaluated for all 256 values) form one run [lo, hi], so a pixel
+    is near a colour when each channel is in its run -- a few uint8 operations
+    instead of float32 maps of the whole image.
+    """
+    values = np.arange(256, dtype=np.float32)
+    ranges = []
+    for colour in np.asarray(bg, dtype=np.float32):
+        runs = []
+        for ch in range(3):
+            near = np.flatnonzero(~(np.abs(values - colour[ch]) > tol))
+            runs.append((int(near[0]), int(near[-1])) if len(near) else None)
+            if len(near) and near[-1] - near[0] + 1 != len(near):  # not one run: cannot happen
+                runs = None
+                break
+        if runs is None or planes[0].dtype != np.uint8:
+            dist = np.full(work.shape[:2], np.inf, dtype=np.float32)
+            for c in bg:
+                dist = np.minimum(dist, _cheb(work, c))
+            return dist > tol
+        if all(r is not None for r in runs):  # an empty run: no pixel is near this colour
+            ranges.append(runs)
+    near_any = np.zeros(work.shape[:2], dtype=bool)
+    for runs in ranges:
+        near = None
+        for plane, (lo, hi) in zip(planes, runs):
+            inside = (plane - np.uint8(lo)) <= np.uint8(hi - lo)  # lo <= v <= hi, by uint8 wrap-around
+            near = inside if near is None else near & inside
+        near_any |= near
+    return ~near_any
+
+
+def _background_model(planes: list[np.ndarray]) -> tuple[np.ndarray | None, float]:
     """Dominant colours of the image border (1-3 of them: flat, checkerboard).
 
-    Returns (None, _) when the border has no dominant colours (photo panels).
+    ``planes`` are the three channels of the image. Returns (None, _) when
+    the border has no dominant colours (photo panels).
     """
-    h, w = rgb.shape[:2]
+    h, w = planes[0].shape
     b = max(2, min(h, w) // 100)
-    ring = np.concatenate(
-        [rgb[:b].reshape(-1, 3), rgb[-b:].reshape(-1, 3), rgb[:, :b].reshape(-1, 3), rgb[:, -b:].reshape(-1, 3)]
+    # the border ring, one row per channel (the same pixels, corners twice, as
+    # an (n, 3) ring; only counts, medians and percentiles are taken of it)
+    ring = np.stack(
+        [np.concatenate([p[:b].ravel(), p[-b:].ravel(), p[:, :b].ravel(), p[:, -b:].ravel()]) for p in planes]
     ).astype(np.int32)
-    keys = (ring[:, 0] // 24) * 121 + (ring[:, 1] // 24) * 11 + (ring[:, 2] // 24)
-    uniq, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    n = ring.shape[1]
+    keys = (ring[0] // 24) * 121 + (ring[1] // 24) * 11 + (ring[2] // 24)
+    # the occupied bins in ascending key order with their counts, as np.unique
+    # gives them (the same counts array, so argsort breaks ties the same way)
+    hist = np.bincount(keys, minlength=1331)
+    uniq = np.flatnonzero(hist)
+    counts = hist[uniq]
     order = np.argsort(counts)[::-1]
     covered, picked = 0, []
     for i in order[:4]:
-        if counts[i] < 0.08 * len(ring):
+        if counts[i] < 0.08 * n:
             break
         picked.append(i)
         covered += counts[i]
-        if covered >= 0.85 * len(ring):
+        if covered >= 0.85 * n:
             break
-    if covered < 0.6 * len(ring):
+    if covered < 0.6 * n:
         return None, 0.0
     colours, spreads = [], []
     for i in picked:
-        px = ring[inv == i]
-        colours.append(_median0(px))
-        spreads.append(_percentile95(np.abs(px - colours[-1]).max(axis=1)))
+        px = ring[:, keys == uniq[i]]  # (3, m)
+        m = px.shape[1]
+        k = m // 2
+        if m % 2:
+            med = np.partition(px, k, axis=1)[:, k].astype(np.float64)
+        else:
+            part = np.partition(px, [k - 1, k], axis=1)
+            med = (part[:, k - 1].astype(np.float64) + part[:, k]) / 2  # np.median of ints: float64 mean of the two
+        colours.append(med)
+        dev = np.maximum(np.maximum(np.abs(px[0] - med[0]), np.abs(px[1] - med[1])), np.abs(px[2] - med[2]))
+        spreads.append(_percentile95(dev))
     # merge colours that are the same within noise
     colours_arr = np.array(colours, dtype=np.float32)
     tol = float(np.clip(max(spreads) * 1.6 + 8, 18, 60))
