@@ -200,6 +200,15 @@ def _box_taps(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray] | None:
     return first, count
 
 
+def _ceil_half_sum(v0: np.ndarray, v1: np.ndarray) -> np.ndarray:
+    """(v0 + v1 + 1) >> 1 for uint8 arrays, as (v0 | v1) - ((v0 ^ v1) >> 1), in place (returns v0)."""
+    v1 ^= v0
+    v0 |= v1
+    v1 >>= 1
+    v0 -= v1
+    return v0
+
+
 def _box_resize(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """``np.asarray(Image.fromarray(a).resize(size, Image.Resampling.BOX))`` for uint8 L/RGB arrays.
 
@@ -224,24 +233,17 @@ def _box_resize(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         from PIL import Image
 
         return np.asarray(Image.fromarray(a).resize(size, Image.Resampling.BOX))
-    if xt is not None:
-        # columns: one gather per row from [row bytes | half-sums of neighbouring pixels]
+    if xt is not None:  # columns: gather each output's first and last tap from every row
         first, count = xt
         c = a.shape[2] if a.ndim == 3 else 1
         flat = a.reshape(h, -1)
-        n = flat.shape[1]
-        both = np.empty((h, 2 * n - c), np.uint8)
-        both[:, :n] = flat
-        pair = both[:, n:]
-        np.bitwise_or(flat[:, :-c], flat[:, c:], out=pair)
-        pair -= (flat[:, :-c] ^ flat[:, c:]) >> 1
-        idx = (first * c + np.where(count == 2, n, 0))[:, None] + np.arange(c)
-        a = np.take(both, idx.ravel(), axis=1).reshape((h, size[0]) + a.shape[2:])
-    if yt is not None:
-        # rows: two gathers of whole rows
+        idx = (first * c)[:, None] + np.arange(c)
+        v0 = np.take(flat, idx.ravel(), axis=1)
+        v1 = np.take(flat, (idx + (count[:, None] - 1) * c).ravel(), axis=1)
+        a = _ceil_half_sum(v0, v1).reshape((h, size[0]) + a.shape[2:])
+    if yt is not None:  # rows: the same with whole rows
         first, count = yt
-        v0, v1 = np.take(a, first, axis=0), np.take(a, first + count - 1, axis=0)
-        a = (v0 | v1) - ((v0 ^ v1) >> 1)
+        a = _ceil_half_sum(np.take(a, first, axis=0), np.take(a, first + count - 1, axis=0))
     return a
 
 
