@@ -37,6 +37,7 @@ MAX_CELLS_PER_AXIS = 16
 MIN_CELL_PX = 8
 CUT_OK = 0.5  # separator strength a cut needs to count as real
 SIM_DROP = 0.25  # a lattice whose cells look much less alike than the best one is not the grid
+SIM_MAX = 1.01  # no similarity exceeds this (correlations of unit vectors, plus float32 rounding)
 PERIOD_MIN = 0.2  # autocorrelation of the separator profile at the pitch
 SNAP = 0.2  # how far (fraction of the pitch) a cut may move from even spacing
 
@@ -177,9 +178,10 @@ def _box_taps(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray] | None:
     """Pillow's BOX resampling taps along one axis, as (first, count) per output pixel.
 
     The arithmetic of Pillow's ``precompute_coeffs`` for the box filter over
-    the whole line: output ``i`` averages input pixels ``first[i]`` and, when
-    ``count[i]`` is 2, the next one. None when some output has another number
-    of taps (reductions by more than 2) or taps that are not one run.
+    the whole line: output ``i`` averages input pixels ``first[i] : first[i] +
+    count[i]``, each with the fixed-point weight ``int(0.5 + 2**22 / count[i])``
+    (``normalize_coeffs_8bpc``). None when some output has no taps or taps
+    that are not one run.
     """
     scale = n_in / n_out
     fscale = max(scale, 1.0)
@@ -192,10 +194,11 @@ def _box_taps(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray] | None:
     on = (x > -0.5) & (x <= 0.5) & (j[None, :] < xmax[:, None])
     count = on.sum(axis=1)
     first = xmin + on.argmax(axis=1)
-    if count.min() < 1 or count.max() > 2:
+    if count.min() < 1:
         return None
-    second = np.minimum(first - xmin + 1, on.shape[1] - 1)
-    if not np.all(on[np.arange(n_out), second] == (count == 2)):
+    # one run: no tap after the first run ends
+    after = j[None, :] >= (first - xmin + count)[:, None]
+    if (on & after).any():
         return None
     return first, count
 
@@ -223,6 +226,10 @@ def _box_resize(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     h, w = a.shape[:2]
     xt = _box_taps(w, size[0]) if size[0] != w else None
     yt = _box_taps(h, size[1]) if size[1] != h else None
+    if xt is not None and xt[1].max() > 2:
+        xt = None
+    if yt is not None and yt[1].max() > 2:
+        yt = None
     if (
         a.dtype != np.uint8
         or a.ndim not in (2, 3)
@@ -504,43 +511,108 @@ def _fit_axis(prof: _Profile, n: int, lo: int, hi: int, *, strict: bool = True) 
     return _AxisFit(n, lo, hi, cuts, strength, float(np.mean(strengths)) if strengths else 1.0, tuple(strengths))
 
 
-def _acf(v: np.ndarray) -> np.ndarray:
-    """Normalised autocorrelation of a profile, all lags at once (FFT)."""
+def _fft_size(m: int) -> int:
+    """The smallest 2**a * 3**b * 5**c >= m (sizes pocketfft transforms fast)."""
+    best = 1 << max(0, (m - 1).bit_length())
+    p5 = 1
+    while p5 < best:
+        p35 = p5
+        while p35 < best:
+            p = p35
+            while p < m:
+                p *= 2
+            best = min(best, p)
+            p35 *= 3
+        p5 *= 5
+    return best
+
+
+def _acf(v: np.ndarray, exact: bool = True) -> np.ndarray:
+    """Normalised autocorrelation of a profile, all lags at once (FFT).
+
+    ``exact``: zero-padded to twice the length, as the periodicity test was
+    tuned with; else to the next 5-smooth size, which is enough for a linear
+    (not circular) correlation: the same values up to ~1e-13 (rounding), and
+    up to 10x faster for lengths with a large prime factor (Bluestein).
+    """
     v = v.astype(np.float64) - v.mean()
     n = len(v)
-    f = np.fft.rfft(v, 2 * n)
-    ac = np.fft.irfft(f * np.conj(f))[:n]
+    if exact:
+        f = np.fft.rfft(v, 2 * n)
+        ac = np.fft.irfft(f * np.conj(f))[:n]
+    else:
+        size = _fft_size(2 * n - 1)
+        f = np.fft.rfft(v, size)
+        ac = np.fft.irfft(f * np.conj(f), size)[:n]
+    if not exact and abs(ac[0] - 1e-9) <= 1e-12:
+        return None  # too near the cut-off below to trust the rounding
     return ac / ac[0] if ac[0] > 1e-9 else np.zeros(n)
 
 
 def _periodicity(sep: np.ndarray, lo: int, hi: int, n: int, cache: dict) -> float:
-    """Autocorrelation of the separator profile between the bounds, at the pitch (+-6 %)."""
+    """Autocorrelation of the separator profile between the bounds, at the pitch (+-6 %).
+
+    Only compared with PERIOD_MIN: a value from the fast transform decides
+    unless it is within 1e-9 of it (rounding differences are ~1e-13), when
+    the exact transform is used, so the decision is always the exact one's.
+    """
     pitch = (hi - lo) / n
-    if "acf" not in cache:  # one transform per pair of bounds, padded to catch outer borders
-        pad = int((hi - lo) * 0.05)
-        cache["acf"] = _acf(sep[max(0, lo - pad) : hi + pad])
-    acf = cache["acf"]
-    a, b = max(1, int(pitch * 0.94)), min(len(acf) - 1, int(np.ceil(pitch * 1.06)))
-    return float(acf[a : b + 1].max()) if b >= a else 0.0
+    pad = int((hi - lo) * 0.05)  # one transform per pair of bounds, padded to catch outer borders
+    if "acf" not in cache:
+        cache["acf"] = _acf(sep[max(0, lo - pad) : hi + pad], exact=False)
+    for key in ("acf", "exact"):
+        if key not in cache:
+            cache[key] = _acf(sep[max(0, lo - pad) : hi + pad])
+        acf = cache[key]
+        if acf is None:
+            continue
+        a, b = max(1, int(pitch * 0.94)), min(len(acf) - 1, int(np.ceil(pitch * 1.06)))
+        value = float(acf[a : b + 1].max()) if b >= a else 0.0
+        if key == "exact" or abs(value - PERIOD_MIN) > 1e-9:
+            return value
+    raise AssertionError("unreachable")
 
 
 def _similarity(small: np.ndarray, length: int, edges: list[int]) -> float:
     """How alike the bands between ``edges`` look (mean correlation with the median band).
 
     ``small`` is the grey image squeezed to 24 px across the axis (24 x length).
+    Each band is squeezed to 12 px along the axis (sums over 12 spans), centred
+    and normalised. All bands are done at once, with the same per-band
+    arithmetic as one at a time (spans from the same linspace steps, one
+    reduceat over the contiguous bands, per-band sums and dot products).
     """
     if len(edges) <= 2:
         return 0.0
-    thumbs = []
-    for a, b in zip(edges[:-1], edges[1:]):
-        idx = np.linspace(a, b, 13).astype(int)
-        idx = np.minimum(idx, length - 1)
-        t = np.add.reduceat(small[:, a:b], np.clip(idx[:-1] - a, 0, max(b - a - 1, 0)), axis=1).astype(np.float32)
-        t = t - t.mean()
-        thumbs.append(t / (np.linalg.norm(t) + 1e-3))
-    ref = _median0(np.stack(thumbs))
+    e = np.asarray(edges)
+    a, b = e[:-1], e[1:]
+    nb = len(a)
+    if (b > a).all():  # numpy's linspace of a row of bands: per row, the same steps as for one band
+        pos = np.linspace(a, b, 13, axis=1)
+    else:
+        pos = np.array([np.linspace(x, y, 13) for x, y in zip(a, b)])
+    idx = np.minimum(pos.astype(int), length - 1)
+    rel = np.clip(idx[:, :-1] - a[:, None], 0, np.maximum(b - a - 1, 0)[:, None])
+    starts = (rel + a[:, None]).ravel()
+    contiguous = bool(np.all(a[1:] == b[:-1])) and bool(np.all(rel[:, 0] == 0)) and b[-1] <= small.shape[1]
+    if contiguous:
+        # a band's last span ends where the next band starts; one more start
+        # (its sum unused) ends the last band where it ends
+        if b[-1] < small.shape[1]:
+            starts = np.append(starts, b[-1])
+        sums = np.add.reduceat(small, starts, axis=1)[:, : nb * 12]
+    else:
+        sums = np.concatenate(
+            [np.add.reduceat(small[:, x:y], r, axis=1) for x, y, r in zip(a, b, rel)], axis=1
+        )
+    t = np.ascontiguousarray(sums.astype(np.float32).reshape(small.shape[0], nb, 12).transpose(1, 0, 2))
+    t = t - t.mean(axis=(1, 2))[:, None, None]
+    flat = t.reshape(nb, -1)
+    norms = np.array([np.sqrt(v.dot(v)) for v in flat], dtype=np.float32)  # np.linalg.norm of each band
+    thumbs = t / (norms + 1e-3)[:, None, None]
+    ref = _median0(thumbs)
     ref = ref / (np.linalg.norm(ref) + 1e-3)
-    return float(np.mean([float((t * ref).sum()) for t in thumbs]))
+    return float(np.mean((thumbs * ref).sum(axis=(1, 2)).astype(np.float64)))
 
 
 def _filled_edges(prof: _Profile, fit: _AxisFit) -> list[int]:
@@ -588,37 +660,57 @@ def _choose_count(prof: _Profile, length: int, n_given: int | None, gray: np.nda
             fit = _even(n_given, 0, length)
         return fit
     n_max = max(1, min(MAX_CELLS_PER_AXIS, length // MIN_CELL_PX))
-    found = []
-    for lo, hi in bounds:
-        acfs: dict[int, np.ndarray] = {}
-        for n in range(2, n_max + 1):
-            pitch = (hi - lo) / n
-            if pitch < MIN_CELL_PX:
-                break
+    acfs: list[dict] = [{} for _ in bounds]
+
+    def fits(n: int) -> list[_AxisFit]:
+        """The lattices of ``n`` cells whose cuts all hold, in the order of ``bounds``."""
+        out = []
+        for (lo, hi), acf in zip(bounds, acfs):
+            if (hi - lo) / n < MIN_CELL_PX:
+                continue
             # a real grid repeats at its pitch; a finer lattice that happens to
             # find empty lines (waists, gaps between legs) does not
-            if n > 2 and _periodicity(prof.sep, lo, hi, n, acfs) < PERIOD_MIN:
+            if n > 2 and _periodicity(prof.sep, lo, hi, n, acf) < PERIOD_MIN:
                 continue
             fit = _fit_axis(prof, n, lo, hi)
             if fit.score < 0 or fit.strength < CUT_OK:
                 continue
-            found.append(fit)
-    if not found:
-        return _AxisFit(1, 0, length, [], 1.0, 1.0)
-    if not found:
-        return _AxisFit(1, 0, length, [], 1.0, 1.0)
-    if gray is not None and len(found) > 1:
-        small = _squeeze(gray)
-        sims = [_similarity(small, length, _filled_edges(prof, f)) for f in found]
-        top = max(sims)
-        found = [f for f, s in zip(found, sims) if s >= top - SIM_DROP]
+            out.append(fit)
+        return out
+
     def regular(f: _AxisFit) -> float:
         sizes = np.diff([f.lo] + f.cuts + [f.hi])
         return f.score - 2.0 * float(sizes.std() / sizes.mean())
 
-    # the finest lattice; among equals, the most even one (a bound that takes in
-    # a margin or caption makes one cell taller than the rest)
-    return max(found, key=lambda f: (f.n, round(regular(f), 1), f.hi - f.lo))
+    def rank(f: _AxisFit):
+        # the finest lattice; among equals, the most even one (a bound that takes in
+        # a margin or caption makes one cell taller than the rest), then the first
+        return (f.n, round(regular(f), 1), f.hi - f.lo)
+
+    # The finest lattice that holds wins unless it is dropped for looking less
+    # alike than another (SIM_DROP), so look from the finest down.
+    n_top, finest = n_max, []
+    while n_top >= 2 and not finest:
+        finest = fits(n_top)
+        n_top -= 1
+    if not finest:
+        return _AxisFit(1, 0, length, [], 1.0, 1.0)
+    if gray is None:
+        return max(finest, key=rank)
+    small = _squeeze(gray)
+    sims = [_similarity(small, length, _filled_edges(prof, f)) for f in finest]
+    if all(s >= SIM_MAX - SIM_DROP for s in sims):
+        # kept whatever the coarser lattices score (no similarity exceeds SIM_MAX):
+        # the coarser lattices cannot change the choice
+        return max(finest, key=rank)
+    # Otherwise all of them: a coarser lattice may look more alike by SIM_DROP.
+    found = finest + [f for n in range(n_top, 1, -1) for f in fits(n)]
+    if len(found) > 1:
+        sims += [_similarity(small, length, _filled_edges(prof, f)) for f in found[len(finest) :]]
+        top = max(sims)
+        found = [f for f, s in zip(found, sims) if s >= top - SIM_DROP]
+    # (different n never rank equal, so only the order within one n matters: bounds order)
+    return max(found, key=rank)
 
 
 def _even(n: int, lo: int, hi: int) -> _AxisFit:
