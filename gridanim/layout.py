@@ -383,6 +383,11 @@ def _box_mean(v: np.ndarray, r: int) -> np.ndarray:
     return (c[hi] - c[lo]) / (hi - lo)
 
 
+def _share(mask: np.ndarray) -> np.ndarray:
+    """``mask.mean(axis=0)`` of a boolean array (any strides): the same exact counts / rows, counted as bytes."""
+    return mask.view(np.uint8).sum(axis=0, dtype=np.int32) / mask.shape[0]
+
+
 @dataclass
 class _Profile:
     sep: np.ndarray  # separator strength per line, [0, 1]
@@ -398,7 +403,7 @@ def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
     sub = np.ascontiguousarray(img[:: max(1, h // 160)])
     med = _median_lines(sub)  # (W, 3)
     dev = _cheb(sub, med[None])
-    strip = (dev < max(16.0, tol * 0.6)).mean(axis=0)
+    strip = _share(dev < max(16.0, tol * 0.6))
     strip = np.clip((strip - 0.75) / 0.2, 0, 1)
 
     # seam: a step between two columns along most of their length
@@ -414,9 +419,9 @@ def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
         seam[:-1] = np.maximum(seam[:-1], s)
 
     if fg is not None:
-        fg = np.ascontiguousarray(fg[:: max(1, h // 512)])
+        fg = fg[:: max(1, h // 512)]  # (a view: summed in place, transposed or not)
         h = fg.shape[0]
-        content = fg.mean(axis=0)
+        content = _share(fg)
         # content that runs straight across a thin line (guide lines drawn over
         # sprites) means the line is not a cell boundary
         d = 3
@@ -424,7 +429,7 @@ def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
         if w > 2 * d:
             f2 = fg[:: max(1, h // 256)]
             both = f2[:, : w - 2 * d] & f2[:, 2 * d :]
-            across[d : w - d] = both.mean(axis=0)
+            across[d : w - d] = _share(both)
         ref = _box_mean(content, max(3, w // 12))
         empty = 1.0 - content / np.maximum(ref, 0.02)
         empty = np.clip((empty - 0.35) / 0.45, 0, 1)
