@@ -144,8 +144,8 @@ def _percentile95(v: np.ndarray) -> float:
     if vi >= n - 1:
         return float(v.max())
     lo = int(np.floor(vi))
-    part = np.partition(v, [lo, lo + 1])
-    a, b = float(part[lo]), float(part[lo + 1])
+    part = np.partition(v, lo)  # one index: numpy's fast selection
+    a, b = float(part[lo]), float(part[lo + 1 :].min())
     t = vi - lo
     d = b - a
     return b - d * (1 - t) if t >= 0.5 else a + d * t
@@ -347,11 +347,11 @@ def _background_model(planes: list[np.ndarray]) -> tuple[np.ndarray | None, floa
         px = ring[:, keys == uniq[i]]  # (3, m)
         m = px.shape[1]
         k = m // 2
+        part = np.partition(px, k, axis=1)  # one index: numpy's fast selection
         if m % 2:
-            med = np.partition(px, k, axis=1)[:, k].astype(np.float64)
-        else:
-            part = np.partition(px, [k - 1, k], axis=1)
-            med = (part[:, k - 1].astype(np.float64) + part[:, k]) / 2  # np.median of ints: float64 mean of the two
+            med = part[:, k].astype(np.float64)
+        else:  # np.median of ints: the float64 mean of the two middle values
+            med = (part[:, :k].max(axis=1).astype(np.float64) + part[:, k]) / 2
         colours.append(med)
         dev = np.maximum(np.maximum(np.abs(px[0] - med[0]), np.abs(px[1] - med[1])), np.abs(px[2] - med[2]))
         spreads.append(_percentile95(dev))
@@ -631,8 +631,17 @@ def _filled_edges(prof: _Profile, fit: _AxisFit) -> list[int]:
 
 
 def _squeeze(gray: np.ndarray) -> np.ndarray:
+    """``gray`` BOX-resized to 24 rows (Pillow), as float32.
+
+    A transposed image (the rows axis) is resized to 24 columns untransposed:
+    the same taps and arithmetic in Pillow's horizontal pass, without
+    copying the transposed pixels first.
+    """
     from PIL import Image
 
+    if gray.ndim == 2 and gray.T.flags.c_contiguous and not gray.flags.c_contiguous and gray.shape[0] <= gray.shape[1] * 100:
+        small = Image.fromarray(gray.T).resize((24, gray.shape[1]), Image.Resampling.BOX)
+        return np.asarray(small, dtype=np.float32).T
     return np.asarray(Image.fromarray(gray).resize((gray.shape[1], 24), Image.Resampling.BOX), dtype=np.float32)
 
 
