@@ -157,11 +157,31 @@ def _percentile95(v: np.ndarray) -> float:
 
 @dataclass
 class _Work:
-    rgb: np.ndarray  # float32 H x W x 3 (working scale)
+    # H x W x 3 at working scale: uint8 when the input is (every step takes
+    # float32 copies of the parts it measures), else float32
+    rgb: np.ndarray
     fg: np.ndarray | None  # bool H x W foreground, None when no background model
     bg: np.ndarray | None  # (k, 3) background colours
     scale: float  # source px per working px
     tol: float
+
+    def gray(self) -> np.ndarray:
+        """Luma as uint8: float32 pixels @ (0.299, 0.587, 0.114), truncated.
+
+        From uint8, converted 64 rows at a time: the product is computed row
+        by row either way (same values), without a float32 copy of the image.
+        """
+        weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        if self.rgb.dtype != np.uint8:
+            return (self.rgb @ weights).astype(np.uint8)
+        out = np.empty(self.rgb.shape[:2], np.uint8)
+        for r in range(0, len(out), 64):
+            out[r : r + 64] = self.rgb[r : r + 64].astype(np.float32) @ weights
+        return out
+
+    def rgb_float(self) -> np.ndarray:
+        """The work image as float32 (a copy when it is uint8)."""
+        return self.rgb.astype(np.float32, copy=False)
 
 
 def _cheb(a: np.ndarray, colour) -> np.ndarray:
@@ -264,7 +284,7 @@ def _prepare(rgb: Frame, alpha: np.ndarray | None) -> _Work:
         if alpha is not None:
             alpha = _box_resize(alpha, size)
         scale = w / size[0]
-    work = rgb.astype(np.float32)
+    work = rgb if rgb.dtype == np.uint8 else rgb.astype(np.float32)
     if alpha is not None and (alpha < 128).mean() > 0.02:
         return _Work(work, alpha >= 64, None, scale, 30.0)
     planes = [np.ascontiguousarray(rgb[..., ch]) for ch in range(3)]  # contiguous channels: cheap whole-image ops
@@ -397,10 +417,10 @@ class _Profile:
 
 
 def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
-    """Separator evidence for every column of ``img`` (H x W x 3 float)."""
+    """Separator evidence for every column of ``img`` (H x W x 3 work image, uint8 or float32)."""
     h, w = img.shape[:2]
     # statistics along each line from ~160-320 samples: plenty for fractions
-    sub = np.ascontiguousarray(img[:: max(1, h // 160)])
+    sub = np.ascontiguousarray(img[:: max(1, h // 160)]).astype(np.float32, copy=False)
     med = _median_lines(sub)  # (W, 3)
     dev = _cheb(sub, med[None])
     strip = _share(dev < max(16.0, tol * 0.6))
@@ -809,7 +829,7 @@ def _trim(img: np.ndarray, box: list[int], colour: np.ndarray, limits: tuple[int
         return box, (False,) * 4
     h, w = cell.shape[:2]
     interior = cell[h // 5 : h - h // 5 : 2, w // 5 : w - w // 5 : 2]
-    inside = interior.reshape(-1, 3).mean(axis=0) if interior.size else colour
+    inside = interior.astype(np.float32).reshape(-1, 3).mean(axis=0) if interior.size else colour
 
     def walk(lines: np.ndarray, limit: int) -> int:
         limit = min(limit, len(lines))
@@ -821,7 +841,7 @@ def _trim(img: np.ndarray, box: list[int], colour: np.ndarray, limits: tuple[int
         for _ in range(2):
             if k >= limit:
                 break
-            m = lines[k].mean(axis=0)
+            m = lines[k].astype(np.float32).mean(axis=0)
             if np.abs(m - colour).max() < np.abs(m - inside).max():
                 k += 1
         return k
@@ -901,7 +921,7 @@ def detect_layout(
     img, fg = work.rgb, work.fg
     H, W = img.shape[:2]
 
-    gray = (img @ np.array([0.299, 0.587, 0.114], dtype=np.float32)).astype(np.uint8)
+    gray = work.gray()
     col_prof = _profile(img, fg, work.tol)
     row_prof = _profile(img.transpose(1, 0, 2), None if fg is None else fg.T, work.tol)
     xfit = _choose_count(col_prof, W, cols, gray)
@@ -964,7 +984,8 @@ def detect_layout(
             cells[i] = (rc, [nx, ny, nx + bw, ny + bh], t)
 
     # cells with no content are not frames (blank tail cells, black filler)
-    amounts = np.array([_content(img, fg, b) for _, b, _ in cells])
+    pixels = img if fg is not None else work.rgb_float()  # (colour spread: float32 sums, as measured)
+    amounts = np.array([_content(pixels, fg, b) for _, b, _ in cells])
     ref = _median1(amounts) if len(amounts) else 0.0
     keep = [i for i, a in enumerate(amounts) if not (a < 0.12 * ref or (fg is None and a < 2.0) or (fg is not None and a < 0.002))]
     if len(keep) < len(cells):
