@@ -346,6 +346,26 @@ def test_start_mp4_runs_in_background():
     assert data[4:8] == b"ftyp" and gif[:3] == b"GIF"
 
 
+def test_mp4_repeat_copy_runs_in_the_background_too(tmp_path):
+    # the stream copy for repeats happens in the job's thread, not in result()
+    frames = scene_frames(6, 64, 48)
+    job = encode.start_mp4(frames, 100, repeat=3)
+    job._thread.join(60)
+    assert not job._thread.is_alive() and job._ok and len(job._procs) == 2
+    assert all(p.returncode == 0 for p in job._procs)
+    out = tmp_path / "r.mp4"
+    out.write_bytes(job.result())
+    assert len(decode_mp4(out)) == 18
+
+
+def test_mp4_timeout_kills_ffmpeg_and_says_so():
+    job = encode.start_mp4(scene_frames(24, 640, 480), 100, repeat=3)
+    with pytest.raises(EncodeError, match="longer than"):
+        job.result(timeout=0.001)
+    assert not job._thread.is_alive()
+    assert all(p.poll() is not None for p in job._procs)
+
+
 def test_mp4_ffmpeg_failure_is_an_encode_error(monkeypatch, tmp_path):
     fake = tmp_path / "ffmpeg"
     fake.write_text("#!/bin/sh\necho 'Unknown encoder libx264' >&2\nexit 1\n")
