@@ -119,21 +119,20 @@ def _median0(a: np.ndarray) -> np.ndarray:
 
 
 def _median_lines(a: np.ndarray) -> np.ndarray:
-    """``np.median(a, axis=0)`` of a float array of whole numbers in int16 range.
+    """``np.median(a.astype(np.float32), axis=0)`` of a uint8 or int16 array (pixel values, sums of three).
 
-    ``a`` holds pixel values of the work image (float32 copies of uint8) or
-    sums of a few of them. The order statistics are taken on an int16
-    transposed copy, partitioned along its contiguous axis around one index:
-    numpy's SIMD selection (several indices, or axis 0 of a C-ordered array,
-    take its generic path, 5-10x slower). The lower middle value is the
-    largest below it; their half-sum is exact in float32, as in np.median.
+    The order statistics are taken on an int16 transposed copy, partitioned
+    along its contiguous axis around one index: numpy's SIMD selection
+    (several indices, or axis 0 of a C-ordered array, take its generic path,
+    5-10x slower). The lower middle value is the largest below it; their
+    half-sum is exact in float32, as np.median's.
     """
     n = a.shape[0]
     t = a.reshape(n, -1).astype(np.int16).T.copy()
     k = n // 2
     t.partition(k, axis=1)
     hi = t[:, k]
-    med = hi.astype(a.dtype) if n % 2 else (t[:, :k].max(axis=1).astype(a.dtype) + hi) / 2
+    med = hi.astype(np.float32) if n % 2 else (t[:, :k].max(axis=1).astype(np.float32) + hi) / 2
     return med.reshape(a.shape[1:])
 
 
@@ -296,14 +295,13 @@ def _prepare(rgb: Frame, alpha: np.ndarray | None) -> _Work:
     work = rgb if rgb.dtype == np.uint8 else rgb.astype(np.float32)
     if alpha is not None and (alpha < 128).mean() > 0.02:
         return _Work(work, alpha >= 64, None, scale, 30.0)
-    planes = [np.ascontiguousarray(rgb[..., ch]) for ch in range(3)]  # contiguous channels: cheap whole-image ops
-    bg, tol = _background_model(planes)
+    bg, tol = _background_model(rgb)
     if bg is None:
         return _Work(work, None, None, scale, 30.0)
-    return _Work(work, _foreground(planes, work, bg, tol), bg, scale, tol)
+    return _Work(work, _foreground(work, bg, tol), bg, scale, tol)
 
 
-def _foreground(planes: list[np.ndarray], work: np.ndarray, bg: np.ndarray, tol: float) -> np.ndarray:
+def _foreground(work: np.ndarray, bg: np.ndarray, tol: float) -> np.ndarray:
     """Pixels farther than ``tol`` (largest channel difference) from every background colour.
 
     That is ``min over colours of _cheb(work, colour) > tol``. On uint8
@@ -311,6 +309,7 @@ def _foreground(planes: list[np.ndarray], work: np.ndarray, bg: np.ndarray, tol:
     distance from a colour's channel is within ``tol`` (the same float32
     arithmetic, evaluated for all 256 values) form one run [lo, hi], so a pixel
     is near a colour when each channel is in its run -- a few uint8 operations
+    on contiguous channel copies, 128 rows at a time (small reused temporaries),
     instead of float32 maps of the whole image.
     """
     values = np.arange(256, dtype=np.float32)
@@ -323,35 +322,41 @@ def _foreground(planes: list[np.ndarray], work: np.ndarray, bg: np.ndarray, tol:
             if len(near) and near[-1] - near[0] + 1 != len(near):  # not one run: cannot happen
                 runs = None
                 break
-        if runs is None or planes[0].dtype != np.uint8:
+        if runs is None or work.dtype != np.uint8:
             dist = np.full(work.shape[:2], np.inf, dtype=np.float32)
             for c in bg:
                 dist = np.minimum(dist, _cheb(work, c))
             return dist > tol
         if all(r is not None for r in runs):  # an empty run: no pixel is near this colour
             ranges.append(runs)
-    near_any = np.zeros(work.shape[:2], dtype=bool)
-    for runs in ranges:
-        near = None
-        for plane, (lo, hi) in zip(planes, runs):
-            inside = (plane - np.uint8(lo)) <= np.uint8(hi - lo)  # lo <= v <= hi, by uint8 wrap-around
-            near = inside if near is None else near & inside
-        near_any |= near
-    return ~near_any
+    fg = np.empty(work.shape[:2], dtype=bool)
+    for r in range(0, len(fg), 128):
+        planes = [np.ascontiguousarray(work[r : r + 128, :, ch]) for ch in range(3)]
+        near_any = np.zeros(planes[0].shape, dtype=bool)
+        for runs in ranges:
+            near = None
+            for plane, (lo, hi) in zip(planes, runs):
+                inside = (plane - np.uint8(lo)) <= np.uint8(hi - lo)  # lo <= v <= hi, by uint8 wrap-around
+                near = inside if near is None else near & inside
+            near_any |= near
+        np.logical_not(near_any, out=fg[r : r + 128])
+    return fg
 
 
-def _background_model(planes: list[np.ndarray]) -> tuple[np.ndarray | None, float]:
+def _background_model(rgb: np.ndarray) -> tuple[np.ndarray | None, float]:
     """Dominant colours of the image border (1-3 of them: flat, checkerboard).
 
-    ``planes`` are the three channels of the image. Returns (None, _) when
-    the border has no dominant colours (photo panels).
+    Returns (None, _) when the border has no dominant colours (photo panels).
     """
-    h, w = planes[0].shape
+    h, w = rgb.shape[:2]
     b = max(2, min(h, w) // 100)
     # the border ring, one row per channel (the same pixels, corners twice, as
     # an (n, 3) ring; only counts, medians and percentiles are taken of it)
     ring = np.stack(
-        [np.concatenate([p[:b].ravel(), p[-b:].ravel(), p[:, :b].ravel(), p[:, -b:].ravel()]) for p in planes]
+        [
+            np.concatenate([p[:b].ravel(), p[-b:].ravel(), p[:, :b].ravel(), p[:, -b:].ravel()])
+            for p in (rgb[..., ch] for ch in range(3))
+        ]
     ).astype(np.int32)
     n = ring.shape[1]
     keys = (ring[0] // 24) * 121 + (ring[1] // 24) * 11 + (ring[2] // 24)
@@ -429,16 +434,19 @@ def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
     """Separator evidence for every column of ``img`` (H x W x 3 work image, uint8 or float32)."""
     h, w = img.shape[:2]
     # statistics along each line from ~160-320 samples: plenty for fractions
-    sub = np.ascontiguousarray(img[:: max(1, h // 160)]).astype(np.float32, copy=False)
-    med = _median_lines(sub)  # (W, 3)
+    sub = np.ascontiguousarray(img[:: max(1, h // 160)])
+    exact = sub.dtype == np.uint8  # whole numbers: medians by integer selection, steps in int16
+    if not exact:
+        sub = sub.astype(np.float32)
+    med = _median_lines(sub) if exact else _median0(sub)  # (W, 3) float32
     dev = _cheb(sub, med[None])
     strip = _share(dev < max(16.0, tol * 0.6))
     strip = np.clip((strip - 0.75) / 0.2, 0, 1)
 
     # seam: a step between two columns along most of their length
-    d = np.abs(np.diff(sub, axis=1))
+    d = np.abs(np.diff(sub.astype(np.int16) if exact else sub, axis=1))
     step = d[..., 0] + d[..., 1] + d[..., 2]  # (h', W-1)
-    seam_line = _median_lines(step)
+    seam_line = _median_lines(step) if exact else _median0(step)
     seam = np.zeros(w)
     if w > 4:
         local = _box_mean(seam_line, max(4, w // 16)) + 2.0
