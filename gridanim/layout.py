@@ -25,6 +25,7 @@ frames.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,7 +102,7 @@ def check_grid_args(w: int, h: int, rows: int | None, cols: int | None) -> None:
 def _median1(values) -> float:
     """``np.median`` of a short 1-D sequence (list or array), as a float."""
     v = values.tolist() if isinstance(values, np.ndarray) else list(values)
-    if not v or any(x != x for x in v):
+    if not v or any(math.isnan(x) for x in v):
         return float("nan")
     v.sort()
     m = len(v) // 2
@@ -236,11 +237,11 @@ def _box_resize(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
     For reductions by at most 2 per axis (every image up to 2.56 Mpx), the
     same integer arithmetic with numpy gathers, about twice as fast as Pillow.
-    Pillow (horizontal pass first, rounded to uint8,
-    then vertical) gives each output pixel a fixed-point weight of 2**22
-    (one tap) or 2**21 per tap (two taps) and rounds half up, so a pass is
-    ``v0`` or ``(v0 + v1 + 1) >> 1``: the half-sum rounded up,
-    ``(v0 | v1) - ((v0 ^ v1) >> 1)`` in uint8. Anything else goes to Pillow.
+    Pillow (horizontal pass first, rounded to uint8, then vertical) gives each
+    output pixel a fixed-point weight of 2**22 (one tap) or 2**21 per tap (two
+    taps) and rounds half up, so a pass is ``v0`` or ``(v0 + v1 + 1) >> 1``:
+    the half-sum rounded up, ``(v0 | v1) - ((v0 ^ v1) >> 1)`` in uint8.
+    Anything else goes to Pillow.
     """
     h, w = a.shape[:2]
     xt = _box_taps(w, size[0]) if size[0] != w else None
@@ -644,9 +645,7 @@ def _similarity(small: np.ndarray, length: int, edges: list[int]) -> float:
             starts = np.append(starts, b[-1])
         sums = np.add.reduceat(small, starts, axis=1)[:, : nb * 12]
     else:
-        sums = np.concatenate(
-            [np.add.reduceat(small[:, x:y], r, axis=1) for x, y, r in zip(a, b, rel)], axis=1
-        )
+        sums = np.concatenate([np.add.reduceat(small[:, x:y], r, axis=1) for x, y, r in zip(a, b, rel)], axis=1)
     t = np.ascontiguousarray(sums.astype(np.float32).reshape(small.shape[0], nb, 12).transpose(1, 0, 2))
     t = t - t.mean(axis=(1, 2))[:, None, None]
     flat = t.reshape(nb, -1)

@@ -186,3 +186,85 @@ def test_no_false_disagreement_when_one_axis_shows_nothing():
     img = np.clip(img + rng.normal(0, 4, img.shape), 0, 255).astype(np.uint8)
     lay = detect_layout(img, rows=2, cols=4)
     assert not any("looks like" in w for w in lay.warnings), lay.warnings
+
+
+# --------------------------------------------------------------------------- #
+# The fast paths of detection compute exactly what they replace: Pillow's BOX
+# resize, np.median / np.percentile, the float32 background distance map.
+
+
+def test_box_resize_is_pillows_box_filter():
+    from PIL import Image
+
+    from gridanim.layout import _box_resize
+
+    rng = np.random.default_rng(0)
+    # (h, w) -> (w', h'): the work sizes of common grids, odd ratios, one axis,
+    # a reduction by more than 2 (handed to Pillow) and a tall strip
+    cases = [
+        ((1536, 1024), (653, 980)),
+        ((1024, 1024), (800, 800)),
+        ((1123, 877), (701, 913)),
+        ((801, 799), (798, 800)),
+        ((600, 900), (900, 311)),
+        ((2048, 2048), (800, 800)),
+        ((1700, 9), (5, 900)),
+    ]
+    for (h, w), size in cases:
+        rgb = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        expected = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX))
+        assert np.array_equal(_box_resize(rgb, size), expected), ((h, w), size)
+        grey = np.ascontiguousarray(rgb[..., 1])
+        expected = np.asarray(Image.fromarray(grey).resize(size, Image.Resampling.BOX))
+        assert np.array_equal(_box_resize(grey, size), expected), ((h, w), size, "L")
+
+
+def test_median_helpers_give_numpys_values():
+    from gridanim.layout import _median0, _median1, _median_lines, _percentile95
+
+    rng = np.random.default_rng(1)
+    for n in list(range(1, 12)) + [160, 163, 327]:
+        px = rng.integers(0, 256, (n, 7, 3), dtype=np.uint8)
+        assert np.array_equal(_median_lines(px), np.median(px.astype(np.float32), axis=0))
+        steps = rng.integers(0, 766, (n, 9)).astype(np.int16)
+        assert np.array_equal(_median_lines(steps), np.median(steps.astype(np.float32), axis=0))
+        f = rng.normal(size=(n, 4, 3)).astype(np.float32)
+        assert np.array_equal(_median0(f), np.median(f, axis=0))
+        ints = rng.integers(0, 256, (n, 3)).astype(np.int32)
+        assert np.array_equal(_median0(ints), np.median(ints, axis=0))
+        v = rng.integers(0, 60, n) * 0.5
+        assert _median1(v) == np.median(v)
+        assert _median1(v.astype(int).tolist()) == np.median(v.astype(int))
+        assert _percentile95(v.copy()) == np.percentile(v, 95)
+
+
+def test_foreground_map_is_the_float_distance_map():
+    from gridanim.layout import _cheb, _foreground
+
+    rng = np.random.default_rng(2)
+    for tol in (18.0, 27.3, 18.000001, 60.0):
+        img = rng.integers(0, 256, (150, 97, 3), dtype=np.uint8)
+        bg = (rng.integers(0, 511, (2, 3)) / 2).astype(np.float32)
+        img[::3] = bg[0].astype(np.uint8)  # plenty of pixels right at the edge of tol
+        work = img.astype(np.float32)
+        dist = np.minimum(_cheb(work, bg[0]), _cheb(work, bg[1]))
+        assert np.array_equal(_foreground(img, bg, tol), dist > tol)
+
+
+def test_detection_does_not_import_numpy_ma():
+    # np.percentile imports numpy.ma: ~8 ms on the CLI's one detection per process
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from gridanim.layout import detect_layout\n"
+        "img = np.full((300, 600, 3), (40, 160, 90), np.uint8)\n"
+        "for c in range(3):\n"
+        "    img[80:220, c * 200 + 50 : c * 200 + 150] = (200, 30, 30)\n"
+        "assert detect_layout(img, rows=1, cols=3).frames == 3\n"
+        "print('numpy.ma' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
