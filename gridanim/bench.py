@@ -282,6 +282,7 @@ def run_bench(runs: int = 5, keep: Path | None = None, grain: float = GRAIN) -> 
         # imports are compiled already). An uncompiled copy is timed separately.
         compileall.compile_dir(str(root / "gridanim"), quiet=1)
         nocache = d / "nocache"
+        shutil.rmtree(nocache, ignore_errors=True)  # --keep DIR may hold an older copy
         shutil.copytree(root / "gridanim", nocache / "gridanim", ignore=shutil.ignore_patterns("__pycache__"))
         ours_cmd = [py, "-m", "gridanim", "animate", str(grid_png), "--rows", str(ROWS), "--cols", str(COLS),
                     "--fps", f"{FPS:g}", "--gif", str(d / "a.gif"), "--mp4", str(d / "a.mp4")]  # fmt: skip
