@@ -443,6 +443,13 @@ MP4_MIN_SECONDS = 3.0
 # the larger frames, for files about twice as big (135 KB for the bench's
 # 1.5 s loop): an MP4 is still a fraction of the GIF.
 MP4_PRESET = "ultrafast"
+# RGB -> BT.709 limited-range yuv420p, tagged as such. The -color_* output
+# options alone left primaries and transfer "unknown" (ffmpeg 9 takes them
+# from the frames), so the filter chain sets them on the frames too.
+_VF = (
+    "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,"
+    "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv"
+)
 MP4_CRF = 17
 MP4_MAX_FPS = 60.0
 
@@ -536,7 +543,7 @@ class Mp4Job:
         cmd = [
             self._exe, "-hide_banner", "-loglevel", "error", "-nostdin",
             "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{self._w}x{self._h}", "-framerate", rate, "-i", "pipe:0",
-            "-an", "-filter_threads", "1", "-vf", "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p",
+            "-an", "-filter_threads", "1", "-vf", _VF,
             "-c:v", "libx264", "-threads", "1", "-preset", preset, "-bf", "0", "-crf", str(crf), "-x264-params", "deblock=0,0",
             "-pix_fmt", "yuv420p",
             "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",

@@ -305,6 +305,7 @@ def test_mp4_round_trip(tmp_path):
     info = probe(path)
     assert info["codec"] == "h264"
     assert info["pix_fmt"] == "yuv420p"
+    assert "yuv420p(tv, bt709," in info["line"]  # limited range, BT.709 matrix, primaries and transfer all tagged
     assert info["size"] == (100, 60)
     decoded = decode_mp4(path)
     assert len(decoded) == 6 * 2
