@@ -443,6 +443,7 @@ MP4_MIN_SECONDS = 3.0
 # the larger frames, for files about twice as big (135 KB for the bench's
 # 1.5 s loop): an MP4 is still a fraction of the GIF.
 MP4_PRESET = "ultrafast"
+MP4_CRF = 17
 # RGB -> BT.709 limited-range yuv420p, tagged as such. The -color_* output
 # options alone left primaries and transfer "unknown" (ffmpeg 9 takes them
 # from the frames), so the filter chain sets them on the frames too.
@@ -450,7 +451,6 @@ _VF = (
     "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,"
     "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv"
 )
-MP4_CRF = 17
 MP4_MAX_FPS = 60.0
 
 

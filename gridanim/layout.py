@@ -194,104 +194,17 @@ def _cheb(a: np.ndarray, colour) -> np.ndarray:
     return np.maximum(np.maximum(np.abs(a[..., 0] - c[..., 0]), np.abs(a[..., 1] - c[..., 1])), np.abs(a[..., 2] - c[..., 2]))
 
 
-def _box_taps(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """Pillow's BOX resampling taps along one axis, as (first, count) per output pixel.
-
-    The arithmetic of Pillow's ``precompute_coeffs`` for the box filter over
-    the whole line: output ``i`` averages input pixels ``first[i] : first[i] +
-    count[i]``, each with the fixed-point weight ``int(0.5 + 2**22 / count[i])``
-    (``normalize_coeffs_8bpc``). None when some output has no taps or taps
-    that are not one run.
-    """
-    scale = n_in / n_out
-    fscale = max(scale, 1.0)
-    support = 0.5 * fscale
-    centre = (np.arange(n_out) + 0.5) * scale
-    xmin = np.maximum((centre - support + 0.5).astype(np.int64), 0)
-    xmax = np.minimum((centre + support + 0.5).astype(np.int64), n_in) - xmin
-    j = np.arange(max(1, int(xmax.max())))
-    x = (((j[None, :] + xmin[:, None]) - centre[:, None]) + 0.5) * (1.0 / fscale)
-    on = (x > -0.5) & (x <= 0.5) & (j[None, :] < xmax[:, None])
-    count = on.sum(axis=1)
-    first = xmin + on.argmax(axis=1)
-    if count.min() < 1:
-        return None
-    # one run: no tap after the first run ends
-    after = j[None, :] >= (first - xmin + count)[:, None]
-    if (on & after).any():
-        return None
-    return first, count
-
-
-def _ceil_half_sum(v0: np.ndarray, v1: np.ndarray) -> np.ndarray:
-    """(v0 + v1 + 1) >> 1 for uint8 arrays, as (v0 | v1) - ((v0 ^ v1) >> 1), in place (returns v0)."""
-    v1 ^= v0
-    v0 |= v1
-    v1 >>= 1
-    v0 -= v1
-    return v0
-
-
-def _box_resize(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``np.asarray(Image.fromarray(a).resize(size, Image.Resampling.BOX))`` for uint8 L/RGB arrays.
-
-    For reductions by at most 2 per axis (every image up to 2.56 Mpx), the
-    same integer arithmetic with numpy gathers, about twice as fast as Pillow.
-    Pillow (horizontal pass first, rounded to uint8, then vertical) gives each
-    output pixel a fixed-point weight of 2**22 (one tap) or 2**21 per tap (two
-    taps) and rounds half up, so a pass is ``v0`` or ``(v0 + v1 + 1) >> 1``:
-    the half-sum rounded up, ``(v0 | v1) - ((v0 ^ v1) >> 1)`` in uint8.
-    Anything else goes to Pillow.
-    """
-    h, w = a.shape[:2]
-    xt = _box_taps(w, size[0]) if size[0] != w else None
-    yt = _box_taps(h, size[1]) if size[1] != h else None
-    if xt is not None and xt[1].max() > 2:
-        xt = None
-    if yt is not None and yt[1].max() > 2:
-        yt = None
-    if (
-        a.dtype != np.uint8
-        or a.ndim not in (2, 3)
-        or (size[0] != w and xt is None)
-        or (size[1] != h and yt is None)
-        or (h > w * 100 and size[1] < h)  # Pillow resizes such strips vertically first
-    ):
-        from PIL import Image
-
-        return np.asarray(Image.fromarray(a).resize(size, Image.Resampling.BOX))
-    # Output rows in chunks: the passes' temporaries stay small and are reused
-    # (whole-image temporaries are fresh memory, and page faults made the
-    # first call in a process about twice as slow as later ones).
-    c = a.shape[2] if a.ndim == 3 else 1
-    flat = a.reshape(h, -1)
-    if xt is not None:  # columns: each output's first and last tap, channels interleaved
-        first, count = xt
-        col0 = ((first * c)[:, None] + np.arange(c)).ravel()
-        col1 = (((first + count - 1) * c)[:, None] + np.arange(c)).ravel()
-    row0, row1 = (yt[0], yt[0] + yt[1] - 1) if yt is not None else (np.arange(h), np.arange(h))
-    out = np.empty((size[1], size[0] * c), np.uint8)
-    for r in range(0, size[1], 64):
-        r0, r1 = row0[r : r + 64], row1[r : r + 64]
-        lo = r0[0]
-        seg = flat[lo : r1[-1] + 1]  # the input rows these output rows take
-        if xt is not None:
-            seg = _ceil_half_sum(np.take(seg, col0, axis=1), np.take(seg, col1, axis=1))
-        if yt is not None:
-            seg = _ceil_half_sum(np.take(seg, r0 - lo, axis=0), np.take(seg, r1 - lo, axis=0))
-        out[r : r + 64] = seg
-    return out.reshape((size[1], size[0]) + a.shape[2:])
-
-
 def _prepare(rgb: Frame, alpha: np.ndarray | None) -> _Work:
+    from PIL import Image
+
     h, w = rgb.shape[:2]
     scale = 1.0
     if h * w > WORK_MAX_PIXELS:
         scale = (h * w / WORK_MAX_PIXELS) ** 0.5
         size = (max(1, round(w / scale)), max(1, round(h / scale)))
-        rgb = _box_resize(rgb, size)
+        rgb = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX))
         if alpha is not None:
-            alpha = _box_resize(alpha, size)
+            alpha = np.asarray(Image.fromarray(alpha).resize(size, Image.Resampling.BOX))
         scale = w / size[0]
     work = rgb if rgb.dtype == np.uint8 else rgb.astype(np.float32)
     if alpha is not None and (alpha < 128).mean() > 0.02:

@@ -189,34 +189,8 @@ def test_no_false_disagreement_when_one_axis_shows_nothing():
 
 
 # --------------------------------------------------------------------------- #
-# The fast paths of detection compute exactly what they replace: Pillow's BOX
-# resize, np.median / np.percentile, the float32 background distance map.
-
-
-def test_box_resize_is_pillows_box_filter():
-    from PIL import Image
-
-    from gridanim.layout import _box_resize
-
-    rng = np.random.default_rng(0)
-    # (h, w) -> (w', h'): the work sizes of common grids, odd ratios, one axis,
-    # a reduction by more than 2 (handed to Pillow) and a tall strip
-    cases = [
-        ((1536, 1024), (653, 980)),
-        ((1024, 1024), (800, 800)),
-        ((1123, 877), (701, 913)),
-        ((801, 799), (798, 800)),
-        ((600, 900), (900, 311)),
-        ((2048, 2048), (800, 800)),
-        ((1700, 9), (5, 900)),
-    ]
-    for (h, w), size in cases:
-        rgb = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
-        expected = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX))
-        assert np.array_equal(_box_resize(rgb, size), expected), ((h, w), size)
-        grey = np.ascontiguousarray(rgb[..., 1])
-        expected = np.asarray(Image.fromarray(grey).resize(size, Image.Resampling.BOX))
-        assert np.array_equal(_box_resize(grey, size), expected), ((h, w), size, "L")
+# The fast paths of detection compute exactly what they replace:
+# np.median / np.percentile, the float32 background distance map.
 
 
 def test_median_helpers_give_numpys_values():
