@@ -467,66 +467,24 @@ def _fit_axis(prof: _Profile, n: int, lo: int, hi: int, *, strict: bool = True) 
     return _AxisFit(n, lo, hi, cuts, strength, float(np.mean(strengths)) if strengths else 1.0, tuple(strengths))
 
 
-def _fft_size(m: int) -> int:
-    """The smallest 2**a * 3**b * 5**c >= m (sizes pocketfft transforms fast)."""
-    best = 1 << max(0, (m - 1).bit_length())
-    p5 = 1
-    while p5 < best:
-        p35 = p5
-        while p35 < best:
-            p = p35
-            while p < m:
-                p *= 2
-            best = min(best, p)
-            p35 *= 3
-        p5 *= 5
-    return best
-
-
-def _acf(v: np.ndarray, exact: bool = True) -> np.ndarray:
-    """Normalised autocorrelation of a profile, all lags at once (FFT).
-
-    ``exact``: zero-padded to twice the length, as the periodicity test was
-    tuned with; else to the next 5-smooth size, which is enough for a linear
-    (not circular) correlation: the same values up to ~1e-13 (rounding), and
-    up to 10x faster for lengths with a large prime factor (Bluestein).
-    """
+def _acf(v: np.ndarray) -> np.ndarray:
+    """Normalised autocorrelation of a profile, all lags at once (FFT)."""
     v = v.astype(np.float64) - v.mean()
     n = len(v)
-    if exact:
-        f = np.fft.rfft(v, 2 * n)
-        ac = np.fft.irfft(f * np.conj(f))[:n]
-    else:
-        size = _fft_size(2 * n - 1)
-        f = np.fft.rfft(v, size)
-        ac = np.fft.irfft(f * np.conj(f), size)[:n]
-    if not exact and abs(ac[0] - 1e-9) <= 1e-12:
-        return None  # too near the cut-off below to trust the rounding
+    f = np.fft.rfft(v, 2 * n)
+    ac = np.fft.irfft(f * np.conj(f))[:n]
     return ac / ac[0] if ac[0] > 1e-9 else np.zeros(n)
 
 
 def _periodicity(sep: np.ndarray, lo: int, hi: int, n: int, cache: dict) -> float:
-    """Autocorrelation of the separator profile between the bounds, at the pitch (+-6 %).
-
-    Only compared with PERIOD_MIN: a value from the fast transform decides
-    unless it is within 1e-9 of it (rounding differences are ~1e-13), when
-    the exact transform is used, so the decision is always the exact one's.
-    """
+    """Autocorrelation of the separator profile between the bounds, at the pitch (+-6 %)."""
     pitch = (hi - lo) / n
-    pad = int((hi - lo) * 0.05)  # one transform per pair of bounds, padded to catch outer borders
-    if "acf" not in cache:
-        cache["acf"] = _acf(sep[max(0, lo - pad) : hi + pad], exact=False)
-    for key in ("acf", "exact"):
-        if key not in cache:
-            cache[key] = _acf(sep[max(0, lo - pad) : hi + pad])
-        acf = cache[key]
-        if acf is None:
-            continue
-        a, b = max(1, int(pitch * 0.94)), min(len(acf) - 1, int(np.ceil(pitch * 1.06)))
-        value = float(acf[a : b + 1].max()) if b >= a else 0.0
-        if key == "exact" or abs(value - PERIOD_MIN) > 1e-9:
-            return value
-    raise AssertionError("unreachable")
+    if "acf" not in cache:  # one transform per pair of bounds, padded to catch outer borders
+        pad = int((hi - lo) * 0.05)
+        cache["acf"] = _acf(sep[max(0, lo - pad) : hi + pad])
+    acf = cache["acf"]
+    a, b = max(1, int(pitch * 0.94)), min(len(acf) - 1, int(np.ceil(pitch * 1.06)))
+    return float(acf[a : b + 1].max()) if b >= a else 0.0
 
 
 def _similarity(small: np.ndarray, length: int, edges: list[int]) -> float:
