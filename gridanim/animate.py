@@ -84,6 +84,8 @@ class Animation:
     sequence: list[int] = field(default_factory=list)  # 0-based real frame per played frame (before smoothing)
     options: AnimateOptions = field(default_factory=AnimateOptions)
     source_scale: float = 1.0  # source pixels per layout pixel (> 1 when the loader downscaled)
+    pads: list[tuple[int, int, int, int]] = field(default_factory=list)  # (left, top, right, bottom) per real frame
+    stabilize_info: dict | None = None  # what --stabilize did (method, anchor, shifts)
 
     @property
     def frame_size(self) -> tuple[int, int]:
@@ -115,12 +117,16 @@ def animate(source, options: AnimateOptions | None = None, *, layout: Layout | N
     warnings.extend(layout.warnings)
     if layout.frames < 1:
         raise InputError("no frames were found in the grid: set --rows and --cols")
-    frames = fr.extract_frames(img.rgb, layout, inset=opts.inset, alpha=img.alpha, background=opts.background)
+    cut = fr.cut_frames(img.rgb, layout, inset=opts.inset, alpha=img.alpha)
+    frames, alphas = cut.frames, cut.alphas
     jb = ja = None
+    stab = None
     if opts.stabilize:
-        frames, jb, ja = fr.stabilize(frames)
+        stab = fr.stabilize_frames(frames, alphas)
+        frames, alphas, jb, ja = stab.frames, stab.alphas, stab.jitter_before, stab.jitter_after
         if ja >= jb and jb > 0.5:
             warnings.append(f"--stabilize found no consistent shift to correct (jitter {jb:.1f} px): frames were left in place")
+    frames = fr.flatten(frames, alphas, opts.background)  # the stages below and the encoders take RGB
     frames = fr.fit_size(frames, opts.max_size)
     seq = fr.frame_sequence(len(frames), opts.order, opts.drop)
     frames = [frames[i] for i in seq]
@@ -138,6 +144,8 @@ def animate(source, options: AnimateOptions | None = None, *, layout: Layout | N
         effective_fps=fr.effective_fps(durations),
         jitter_before=jb,
         jitter_after=ja,
+        pads=cut.pads,
+        stabilize_info=None if stab is None else stab.info(),
         warnings=warnings,
         sequence=seq,
         options=opts,

@@ -202,9 +202,10 @@ def naive_regions(w: int = W, h: int = H, rows: int = ROWS, cols: int = COLS) ->
 
 
 def our_regions(report: dict) -> list[tuple[int, int, int, int]]:
-    """The grid regions our frames come from (centre crops of the boxes, as frames.extract_frames)."""
-    fw, fh = report["frame_size"]
-    return [(x + (w - fw) // 2, y + (h - fh) // 2, fw, fh) for x, y, w, h in report["boxes"]]
+    """The grid regions our frames cover: each box grown by the padding frames.cut_frames put around it."""
+    fw, fh = report["output_size"]
+    pads = report.get("pads") or [(0, 0, 0, 0)] * len(report["boxes"])
+    return [(x - p[0], y - p[1], fw, fh) for (x, y, _, _), p in zip(report["boxes"], pads, strict=True)]
 
 
 def _run(cmd: list[str], cwd: Path, env: dict | None = None) -> float:

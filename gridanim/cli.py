@@ -293,6 +293,8 @@ def cmd_animate(args) -> int:
             "effective_fps": round(anim.effective_fps, 4),
             "jitter_before_px": None if anim.jitter_before is None else round(anim.jitter_before, 2),
             "jitter_after_px": None if anim.jitter_after is None else round(anim.jitter_after, 2),
+            "stabilize": anim.stabilize_info,
+            "pads": [list(p) for p in anim.pads],
             "outputs": dict(targets),
             "bytes": {f: len(data[f]) for f in targets},
             "warnings": anim.warnings,
@@ -304,7 +306,8 @@ def cmd_animate(args) -> int:
         f"animation: {len(anim.frames)} frames of {ow}x{oh}, {anim.effective_fps:.3g} fps ({delays} ms), loop {anim.loop_ms / 1000:.2f} s",
     ]
     if anim.jitter_before is not None:
-        lines.append(f"stabilised: jitter {anim.jitter_before:.1f} px -> {anim.jitter_after:.1f} px")
+        how = (anim.stabilize_info or {}).get("anchor") or (anim.stabilize_info or {}).get("method", "")
+        lines.append(f"stabilised: jitter {anim.jitter_before:.1f} px -> {anim.jitter_after:.1f} px ({how})")
     if targets:
         lines += [f"wrote {path} ({_kb(len(data[f]))})" for f, path in targets.items()]
     else:

@@ -15,8 +15,8 @@ code are 0-based.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -31,6 +31,284 @@ GIF_TICK_MS = 10
 
 # --------------------------------------------------------------------------- crop
 
+# How a cell's background is told apart from its subject. Distances are the largest per-channel difference
+# from the background colour, so a faint painted checkerboard or JPEG noise counts as background.
+FLAT_P90 = 40  # a cell border whose 90th-percentile distance is under this is flat (or keyed)
+MIN_SUBJECT_DIST = 36
+MIN_SUBJECT_FRACTION = 0.002  # of the cell area: below this there is no subject to anchor
+MAX_SUBJECT_FRACTION = 0.9  # above this the "subject" is the cell itself
+KEEP_COMPONENT = 0.2  # parts smaller than this share of the largest (captions, sparkles, debris) are ignored
+
+ANCHORS = ("bottom", "centroid", "centre")
+
+
+@dataclass
+class Cut:
+    """Frames cut from their own cells and padded to one size, and what that took.
+
+    ``alphas`` is ``None`` for opaque grids, else one ``H x W`` uint8 mask per
+    frame (0 in the padding). ``pads`` is ``(left, top, right, bottom)`` pixels
+    added around each cell's crop; ``backgrounds`` the colour each frame was
+    padded with; ``background`` is ``transparent``, ``flat`` (plain or keyed)
+    or ``textured``; ``anchor`` is how crops were aligned in the padding.
+    """
+
+    frames: list[Frame]
+    alphas: list[np.ndarray] | None
+    pads: list[tuple[int, int, int, int]]
+    backgrounds: list[tuple[int, int, int]]
+    background: str
+    anchor: str
+
+
+@dataclass
+class _Cell:
+    colour: tuple[int, int, int]
+    kind: str  # transparent | flat | textured
+    threshold: float
+
+
+def _ring(a: np.ndarray, width: int) -> np.ndarray:
+    """The pixels of a band ``width`` wide along the four sides, flattened to (N, ...)."""
+    h, w = a.shape[:2]
+    b = max(1, min(width, h // 2, w // 2))
+    parts = [a[:b].reshape(-1, *a.shape[2:]), a[h - b :].reshape(-1, *a.shape[2:])]
+    if h > 2 * b:
+        parts += [a[b : h - b, :b].reshape(-1, *a.shape[2:]), a[b : h - b, w - b :].reshape(-1, *a.shape[2:])]
+    return np.concatenate(parts)
+
+
+def _cell_background(crop: Frame, alpha: np.ndarray | None) -> _Cell:
+    """Background colour and kind of one cell, from its border band."""
+    h, w = crop.shape[:2]
+    width = max(1, min(h, w) // 40)
+    if alpha is not None:
+        ring_a = _ring(alpha, width)
+        if (ring_a < 128).mean() >= 0.5:
+            clear = alpha < 128
+            colour = np.median(crop[clear], axis=0) if clear.any() else np.zeros(3)
+            return _Cell(tuple(int(v) for v in colour), "transparent", 0.0)
+    ring = _ring(crop, width).astype(np.int16)
+    colour = np.median(ring, axis=0)
+    p90 = float(np.percentile(np.abs(ring - colour).max(axis=1), 90))
+    kind = "flat" if p90 < FLAT_P90 else "textured"
+    return _Cell(tuple(int(v) for v in colour), kind, max(MIN_SUBJECT_DIST, 2.0 * p90 + 12))
+
+
+def _components(mask: np.ndarray) -> list[tuple[int, list[tuple[int, int, int]]]]:
+    """8-connected parts of a small boolean mask as (area, [(row, start, stop), ...]), largest first."""
+    parent: list[int] = []
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    runs: list[tuple[int, int, int]] = []
+    prev: list[int] = []
+    for r in range(mask.shape[0]):
+        row = np.concatenate(([0], mask[r].view(np.int8), [0]))
+        edges = np.flatnonzero(np.diff(row))
+        cur: list[int] = []
+        for s, e in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+            i = len(runs)
+            runs.append((r, s, e))
+            parent.append(i)
+            for j in prev:
+                _, ps, pe = runs[j]
+                if ps <= e and s <= pe:  # touching, diagonals included
+                    a, b = find(i), find(j)
+                    if a != b:
+                        parent[b] = a
+            cur.append(i)
+        prev = cur
+    groups: dict[int, list[tuple[int, int, int]]] = {}
+    for i, run in enumerate(runs):
+        groups.setdefault(find(i), []).append(run)
+    out = [(sum(e - s for _, s, e in g), g) for g in groups.values()]
+    return sorted(out, key=lambda t: -t[0])
+
+
+def _main_parts(mask: np.ndarray) -> np.ndarray:
+    """``mask`` without the small parts beside the subject (caption letters, sparkles, stray debris)."""
+    h, w = mask.shape
+    step = max(1, -(-max(h, w) // 160))
+    sh, sw = -(-h // step), -(-w // step)
+    padded = np.zeros((sh * step, sw * step), bool)
+    padded[:h, :w] = mask
+    small = padded.reshape(sh, step, sw, step).any(axis=(1, 3))
+    parts = _components(small)
+    if len(parts) <= 1:
+        return mask
+    keep = np.zeros_like(small)
+    for area, runs in parts:
+        if area < KEEP_COMPONENT * parts[0][0]:
+            break
+        for r, s, e in runs:
+            keep[r, s:e] = True
+    keep = np.repeat(np.repeat(keep, step, axis=0), step, axis=1)[:h, :w]
+    return mask & keep
+
+
+def _subject_mask(frame: Frame, alpha: np.ndarray | None, cell: _Cell) -> np.ndarray | None:
+    """Pixels of the subject, or ``None`` when no subject stands apart from the background."""
+    if cell.kind == "textured":
+        return None
+    if cell.kind == "transparent":
+        mask = alpha >= 128
+    else:
+        d = np.abs(frame.astype(np.int16) - np.asarray(cell.colour, np.int16)).max(axis=2)
+        mask = d > cell.threshold
+    n = int(mask.sum())
+    if n < max(4, MIN_SUBJECT_FRACTION * mask.size) or n > MAX_SUBJECT_FRACTION * mask.size:
+        return None
+    mask = _main_parts(mask)
+    return mask if mask.any() else None
+
+
+@dataclass
+class _Subject:
+    x0: int  # bounding box, x1/y1 exclusive
+    y0: int
+    x1: int
+    y1: int
+    cx: float  # centroid
+    cy: float
+
+
+def _subject(mask: np.ndarray | None) -> _Subject | None:
+    if mask is None:
+        return None
+    ys = np.flatnonzero(mask.any(axis=1))
+    xs = np.flatnonzero(mask.any(axis=0))
+    yy, xx = np.nonzero(mask)
+    x0, y0, x1, y1 = int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1
+    return _Subject(x0, y0, x1, y1, float(xx.mean()) + 0.5, float(yy.mean()) + 0.5)
+
+
+def _anchor_point(s: _Subject, anchor: str) -> tuple[float, float]:
+    """(x, y) of a subject's anchor: bottom-centre of its box, or its centroid."""
+    if anchor == "bottom":
+        return (s.x0 + s.x1) / 2.0, float(s.y1)
+    return s.cx, s.cy
+
+
+def _choose_anchor(subjects: Sequence[_Subject | None], heights: Sequence[int], kind: str) -> str:
+    """``bottom`` for subjects that stand on a common ground, ``centroid`` for ones that move freely."""
+    found = [(s, h) for s, h in zip(subjects, heights, strict=True) if s is not None]
+    if kind == "textured" or len(found) < max(1, (len(subjects) + 1) // 2):
+        return "centre"
+    if len(found) < 2:
+        return "bottom"
+    gap = np.array([h - s.y1 for s, h in found], float)  # ground line measured from the cell bottom
+    mid = np.array([s.cy - h / 2.0 for s, h in found], float)
+    return "bottom" if gap.std() < 0.5 * mid.std() + 1.0 else "centroid"
+
+
+def _majority_kind(cells: Sequence[_Cell]) -> str:
+    kinds = [c.kind for c in cells]
+    return max(("transparent", "flat", "textured"), key=kinds.count)
+
+
+def _place(anchors: Sequence[float | None], slack: Sequence[int]) -> list[int]:
+    """Offset of each crop in the padded frame, in ``[0, slack]``, putting anchors as close to one line as fits.
+
+    The common line minimises the summed distance to each crop's reachable
+    range, whose minimum lies at the median of the range ends.
+    """
+    known = [(a, s) for a, s in zip(anchors, slack, strict=True) if a is not None]
+    if not known:
+        return [s // 2 for s in slack]
+    ends = [a for a, _ in known] + [a + s for a, s in known]
+    target = float(np.median(ends))
+    out = []
+    for a, s in zip(anchors, slack, strict=True):
+        out.append(s // 2 if a is None else int(min(max(round(target - a), 0), s)))
+    return out
+
+
+def cut_frames(rgb: Frame, layout, *, inset: int = 0, alpha: np.ndarray | None = None, anchor: str = "auto") -> Cut:
+    """Cut every box of ``layout`` whole, then pad the frames to one size.
+
+    Each frame is its own box minus ``inset`` pixels on every side. Frames are
+    padded to the largest box (minus ``inset``) with their background: the
+    cell's border colour on flat or keyed backgrounds, alpha 0 on transparent
+    grids, the crop's own edge pixels on textured ones (a flat band would show
+    on a photo). Within the padding each crop is placed so its subject's
+    ``anchor`` lines up with the others: ``bottom`` (centre of the feet, for
+    sprites that stand), ``centroid``, or ``centre`` (the cell's centre, used
+    when there is no separable subject); ``auto`` picks one.
+    """
+    if inset < 0:
+        raise InputError(f"--inset must be 0 or more, got {inset}")
+    if anchor != "auto" and anchor not in ANCHORS:
+        raise InputError(f"unknown anchor {anchor!r}: use auto, {', '.join(ANCHORS)}")
+    boxes = list(layout.boxes)
+    if not boxes:
+        raise InputError("there are no frames to cut: set --rows and --cols")
+    ih, iw = rgb.shape[:2]
+    crops: list[tuple[int, int, int, int]] = []
+    for bx, by, bw, bh in boxes:
+        x0, y0 = max(bx + inset, 0), max(by + inset, 0)
+        x1, y1 = min(bx + bw - inset, iw), min(by + bh - inset, ih)
+        crops.append((x0, y0, x1, y1))
+    smallest = min(min(x1 - x0, y1 - y0) for x0, y0, x1, y1 in crops)
+    if smallest < 1:
+        bw, bh = min(b[2] for b in boxes), min(b[3] for b in boxes)
+        raise InputError(f"--inset {inset} leaves nothing of {bw}x{bh} frames: use an inset under {min(bw, bh) // 2}")
+    W = max(x1 - x0 for x0, _, x1, _ in crops)
+    H = max(y1 - y0 for _, y0, _, y1 in crops)
+    pieces = [rgb[y0:y1, x0:x1] for x0, y0, x1, y1 in crops]
+    apieces = None if alpha is None else [alpha[y0:y1, x0:x1] for x0, y0, x1, y1 in crops]
+    cells = [_cell_background(p, None if apieces is None else apieces[k]) for k, p in enumerate(pieces)]
+    kind = _majority_kind(cells)
+    uneven = any(p.shape[0] != H or p.shape[1] != W for p in pieces)
+    chosen = "centre" if anchor == "auto" and not uneven else anchor  # nothing to align: skip the subject search
+    subjects: list[_Subject | None] = [None] * len(pieces)
+    if chosen != "centre":
+        subjects = [
+            _subject(_subject_mask(p, None if apieces is None else apieces[k], cells[k])) for k, p in enumerate(pieces)
+        ]
+        if chosen == "auto":
+            chosen = _choose_anchor(subjects, [p.shape[0] for p in pieces], kind)
+    points = [None if s is None or chosen == "centre" else _anchor_point(s, chosen) for s in subjects]
+    ox = _place([None if p is None else p[0] for p in points], [W - p.shape[1] for p in pieces])
+    oy = _place([None if p is None else p[1] for p in points], [H - p.shape[0] for p in pieces])
+    frames: list[Frame] = []
+    alphas: list[np.ndarray] | None = None if apieces is None else []
+    pads: list[tuple[int, int, int, int]] = []
+    for k, p in enumerate(pieces):
+        ph, pw = p.shape[:2]
+        pad = (ox[k], oy[k], W - pw - ox[k], H - ph - oy[k])
+        pads.append(pad)
+        spec = ((pad[1], pad[3]), (pad[0], pad[2]))
+        if cells[k].kind == "textured" and apieces is None:
+            frames.append(np.ascontiguousarray(np.pad(p, (*spec, (0, 0)), mode="edge")))
+        else:
+            out = np.empty((H, W, 3), np.uint8)
+            out[:] = cells[k].colour
+            out[pad[1] : pad[1] + ph, pad[0] : pad[0] + pw] = p
+            frames.append(out)
+        if alphas is not None:
+            alphas.append(np.ascontiguousarray(np.pad(apieces[k], spec, constant_values=0)))
+    return Cut(frames, alphas, pads, [c.colour for c in cells], kind, chosen)
+
+
+def flatten(frames: Sequence[Frame], alphas: Sequence[np.ndarray] | None, background=(255, 255, 255)) -> list[Frame]:
+    """Frames composited onto ``background`` where their alpha is below 255 (RGB-only callers)."""
+    if alphas is None:
+        return list(frames)
+    bg = np.asarray(background, dtype=np.float32)
+    out = []
+    for f, a in zip(frames, alphas, strict=True):
+        if a.min() == 255:
+            out.append(f)
+            continue
+        w = a.astype(np.float32)[..., None] / 255.0
+        out.append((f.astype(np.float32) * w + bg * (1.0 - w) + 0.5).astype(np.uint8))
+    return out
+
 
 def extract_frames(
     rgb: Frame,
@@ -40,32 +318,9 @@ def extract_frames(
     alpha: np.ndarray | None = None,
     background: tuple[int, int, int] = (255, 255, 255),
 ) -> list[Frame]:
-    """Cut every box of ``layout`` out of ``rgb`` at one common size.
-
-    Each frame is ``layout.frame_size`` minus ``inset`` pixels on every side,
-    centre-cropped from its box (boxes may differ by a few pixels). With
-    ``alpha`` the crop is composited onto ``background``.
-    """
-    if inset < 0:
-        raise InputError(f"--inset must be 0 or more, got {inset}")
-    fw, fh = layout.frame_size
-    w, h = fw - 2 * inset, fh - 2 * inset
-    if w < 1 or h < 1:
-        raise InputError(f"--inset {inset} leaves nothing of {fw}x{fh} frames: use an inset under {min(fw, fh) // 2}")
-    ih, iw = rgb.shape[:2]
-    bg = np.asarray(background, dtype=np.float32)
-    out: list[Frame] = []
-    for bx, by, bw, bh in layout.boxes:
-        x0 = bx + (bw - w) // 2
-        y0 = by + (bh - h) // 2
-        x0 = min(max(x0, 0), iw - w)
-        y0 = min(max(y0, 0), ih - h)
-        crop = rgb[y0 : y0 + h, x0 : x0 + w]
-        if alpha is not None:
-            a = alpha[y0 : y0 + h, x0 : x0 + w].astype(np.float32)[..., None] / 255.0
-            crop = (crop.astype(np.float32) * a + bg * (1.0 - a) + 0.5).astype(np.uint8)
-        out.append(np.ascontiguousarray(crop))
-    return out
+    """RGB frames of :func:`cut_frames`, with any alpha composited onto ``background``."""
+    cut = cut_frames(rgb, layout, inset=inset, alpha=alpha)
+    return flatten(cut.frames, cut.alphas, background)
 
 
 # --------------------------------------------------------------------------- stabilise
@@ -150,24 +405,159 @@ def _jitter(shifts: np.ndarray) -> float:
     return float(np.hypot(d[:, 0], d[:, 1]).mean())
 
 
-def stabilize(frames: Sequence[Frame], *, max_shift: float = 0.15) -> tuple[list[Frame], float, float]:
-    """Line every frame up with the median frame by whole-pixel shifts.
+def _shift_fill(a: np.ndarray, dy: int, dx: int, fill) -> np.ndarray:
+    """Translate by whole pixels, filling the uncovered band with ``fill`` (background colour or alpha 0)."""
+    if dy == 0 and dx == 0:
+        return a
+    h, w = a.shape[:2]
+    out = np.empty_like(a)
+    out[:] = fill
+    sy0, sy1 = max(0, -dy), min(h, h - dy)
+    sx0, sx1 = max(0, -dx), min(w, w - dx)
+    if sy1 > sy0 and sx1 > sx0:
+        out[sy0 + dy : sy1 + dy, sx0 + dx : sx1 + dx] = a[sy0:sy1, sx0:sx1]
+    return out
 
-    Returns ``(frames, jitter_before_px, jitter_after_px)`` where jitter is the
-    mean distance of each frame's measured offset from the average offset
-    (same measurement before and after, so the two numbers compare).
+
+@dataclass
+class Stabilised:
+    """Stabilised frames (and alphas, moved with them) and the drift measured before and after.
+
+    ``method`` is ``anchor`` (subjects on flat, keyed or transparent
+    backgrounds: each frame is moved so its subject's ``anchor`` point meets
+    the median one) or ``registration`` (textured frames: phase correlation
+    against the median frame). ``jitter_before``/``jitter_after`` are the mean
+    distance in px of each frame's anchor (or registration offset) from their
+    average, measured the same way on the input and the output. ``shifts`` are
+    the whole-pixel (dx, dy) applied; ``offsets_before``/``offsets_after`` each
+    frame's anchor relative to the frame centre (anchor method only).
     """
-    frames = list(frames)
-    if len(frames) < 2:
-        return frames, 0.0, 0.0
+
+    frames: list[Frame]
+    alphas: list[np.ndarray] | None
+    jitter_before: float
+    jitter_after: float
+    method: str
+    anchor: str | None = None
+    shifts: list[tuple[int, int]] = field(default_factory=list)
+    offsets_before: list[tuple[float, float] | None] = field(default_factory=list)
+    offsets_after: list[tuple[float, float] | None] = field(default_factory=list)
+
+    def info(self) -> dict:
+        """JSON-ready summary (the CLI's ``stabilize`` key)."""
+
+        def pts(v):
+            return [None if p is None else [round(p[0], 1), round(p[1], 1)] for p in v]
+
+        d = {"method": self.method, "anchor": self.anchor, "shifts": [list(s) for s in self.shifts]}
+        if self.method == "anchor":
+            d["offsets_before_px"] = pts(self.offsets_before)
+            d["offsets_after_px"] = pts(self.offsets_after)
+        return d
+
+
+def _anchor_offsets(frames, alphas, cells, anchor) -> list[tuple[float, float] | None]:
+    out: list[tuple[float, float] | None] = []
+    for k, f in enumerate(frames):
+        s = _subject(_subject_mask(f, None if alphas is None else alphas[k], cells[k]))
+        if s is None:
+            out.append(None)
+            continue
+        x, y = _anchor_point(s, anchor)
+        out.append((x - f.shape[1] / 2.0, y - f.shape[0] / 2.0))
+    return out
+
+
+def _drift(offsets: Sequence[tuple[float, float] | None], use: Sequence[bool]) -> float:
+    pts = np.array([p for p, u in zip(offsets, use, strict=True) if u and p is not None], float).reshape(-1, 2)
+    return _jitter(pts)
+
+
+def _stabilize_anchor(frames, alphas, cells, anchor) -> Stabilised | None:
+    h, w = frames[0].shape[:2]
+    masks = [_subject_mask(f, None if alphas is None else alphas[k], cells[k]) for k, f in enumerate(frames)]
+    subjects = [_subject(m) for m in masks]
+    if anchor == "auto":
+        anchor = _choose_anchor(subjects, [h] * len(frames), _majority_kind(cells))
+    if anchor == "centre" or sum(s is not None for s in subjects) < 2:
+        return None
+    points = [None if s is None else _anchor_point(s, anchor) for s in subjects]
+    before = [None if p is None else (p[0] - w / 2.0, p[1] - h / 2.0) for p in points]
+    known = np.array([p for p in before if p is not None])
+    tx, ty = np.median(known, axis=0)
+    shifts: list[tuple[int, int]] = []
+    out, out_a = [], None if alphas is None else []
+    for k, (f, s, p) in enumerate(zip(frames, subjects, before, strict=True)):
+        dx = dy = 0
+        if s is not None:  # move the anchor to the median one, never pushing the subject out of the frame
+            dx = int(min(max(round(tx - p[0]), -s.x0), w - s.x1))
+            dy = int(min(max(round(ty - p[1]), -s.y0), h - s.y1))
+        shifts.append((dx, dy))
+        fill = cells[k].colour
+        out.append(_shift_fill(f, dy, dx, np.asarray(fill, np.uint8)))
+        if out_a is not None:
+            out_a.append(_shift_fill(alphas[k], dy, dx, 0))
+    after = _anchor_offsets(out, out_a, cells, anchor)
+    use = [a is not None and b is not None for a, b in zip(before, after, strict=True)]
+    jb, ja = _drift(before, use), _drift(after, use)
+    if ja > jb:
+        return Stabilised(list(frames), None if alphas is None else list(alphas), jb, jb, "anchor", anchor,
+                          [(0, 0)] * len(frames), before, before)
+    return Stabilised(out, out_a, jb, ja, "anchor", anchor, shifts, before, after)
+
+
+def _stabilize_registration(frames, alphas, max_shift: float) -> Stabilised:
     shifts = estimate_shifts(frames, max_shift=max_shift)
     before = _jitter(shifts)
     rel = shifts - np.median(shifts, axis=0)
-    out = [_shift(f, int(round(dy)), int(round(dx))) for f, (dy, dx) in zip(frames, rel)]
+    whole = [(int(round(dx)), int(round(dy))) for dy, dx in rel]
+    out = [_shift(f, dy, dx) for f, (dx, dy) in zip(frames, whole, strict=True)]
+    out_a = None
+    if alphas is not None:
+        out_a = [_shift(a[..., None], dy, dx)[..., 0] for a, (dx, dy) in zip(alphas, whole, strict=True)]
     after = _jitter(estimate_shifts(out, max_shift=max_shift))
     if after > before:  # registration made it worse (e.g. no texture): keep the input
-        return frames, before, before
-    return out, before, after
+        return Stabilised(list(frames), None if alphas is None else list(alphas), before, before, "registration",
+                          None, [(0, 0)] * len(frames))
+    return Stabilised(out, out_a, before, after, "registration", None, whole)
+
+
+def stabilize_frames(
+    frames: Sequence[Frame],
+    alphas: Sequence[np.ndarray] | None = None,
+    *,
+    method: str = "auto",
+    anchor: str = "auto",
+    max_shift: float = 0.15,
+) -> Stabilised:
+    """Remove positional drift between equally sized frames by whole-pixel shifts.
+
+    ``method`` ``auto`` aligns subjects (``anchor``) where the background is
+    flat, keyed or transparent and a subject stands apart from it, and
+    registers textured frames (phase correlation, shifts limited to
+    ``max_shift`` of the frame size). ``anchor`` is ``auto``, ``bottom`` or
+    ``centroid``. Alphas move with their frames.
+    """
+    frames = list(frames)
+    alphas = None if alphas is None else list(alphas)
+    if method not in ("auto", "anchor", "registration"):
+        raise InputError(f"unknown stabilise method {method!r}: use auto, anchor or registration")
+    if len(frames) < 2:
+        return Stabilised(frames, alphas, 0.0, 0.0, "registration" if method == "registration" else "anchor", None,
+                          [(0, 0)] * len(frames))
+    if method != "registration":
+        cells = [_cell_background(f, None if alphas is None else alphas[k]) for k, f in enumerate(frames)]
+        if method == "anchor" or _majority_kind(cells) != "textured":
+            done = _stabilize_anchor(frames, alphas, cells, anchor)
+            if done is not None:
+                return done
+    return _stabilize_registration(frames, alphas, max_shift)
+
+
+def stabilize(frames: Sequence[Frame], *, max_shift: float = 0.15) -> tuple[list[Frame], float, float]:
+    """:func:`stabilize_frames` for RGB frames: ``(frames, jitter_before_px, jitter_after_px)``."""
+    s = stabilize_frames(frames, max_shift=max_shift)
+    return s.frames, s.jitter_before, s.jitter_after
 
 
 # --------------------------------------------------------------------------- order
