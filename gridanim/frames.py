@@ -33,7 +33,8 @@ GIF_TICK_MS = 10
 
 # How a cell's background is told apart from its subject. Distances are the largest per-channel difference
 # from the background colour, so a faint painted checkerboard or JPEG noise counts as background.
-FLAT_P90 = 40  # a cell border whose 90th-percentile distance is under this is flat (or keyed)
+FLAT_P90 = 40  # a cell border whose 90th-percentile distance is under this is flat (or keyed)...
+FLAT_GRAIN = 6.0  # ...if its background is also smooth pixel to pixel (see _background_grain)
 MIN_SUBJECT_DIST = 36
 MIN_SUBJECT_FRACTION = 0.002  # of the cell area: below this there is no subject to anchor
 MAX_SUBJECT_FRACTION = 0.9  # above this the "subject" is the cell itself
@@ -91,8 +92,34 @@ def _cell_background(crop: Frame, alpha: np.ndarray | None) -> _Cell:
     ring = _ring(crop, width).astype(np.int16)
     colour = np.median(ring, axis=0)
     p90 = float(np.percentile(np.abs(ring - colour).max(axis=1), 90))
-    kind = "flat" if p90 < FLAT_P90 else "textured"
-    return _Cell(tuple(int(v) for v in colour), kind, max(MIN_SUBJECT_DIST, 2.0 * p90 + 12))
+    threshold = max(MIN_SUBJECT_DIST, 2.0 * p90 + 12)
+    kind = "flat" if p90 < FLAT_P90 and _background_grain(crop, colour, threshold) <= FLAT_GRAIN else "textured"
+    return _Cell(tuple(int(v) for v in colour), kind, threshold)
+
+
+def _distance(a: np.ndarray, colour) -> np.ndarray:
+    """Largest per-channel difference of every pixel of ``a`` from ``colour`` (int16, H x W)."""
+    c = np.asarray(colour, np.int16)
+    d = np.abs(a[..., 0].astype(np.int16) - c[0])
+    for i in (1, 2):
+        np.maximum(d, np.abs(a[..., i].astype(np.int16) - c[i]), out=d)
+    return d
+
+
+def _background_grain(crop: Frame, colour: np.ndarray, threshold: float) -> float:
+    """90th percentile of the step between neighbouring background pixels (every other row).
+
+    Painted, keyed and faintly checkered backgrounds step by a few levels; a
+    photo's paper, grain and measuring grids by ten or more, even where its
+    border looks even.
+    """
+    c = crop[::2].astype(np.int16)
+    bg = _distance(c, colour) <= threshold
+    step = np.abs(c[:, 1:, 0] - c[:, :-1, 0])
+    for i in (1, 2):
+        np.maximum(step, np.abs(c[:, 1:, i] - c[:, :-1, i]), out=step)
+    both = bg[:, 1:] & bg[:, :-1]
+    return float(np.percentile(step[both], 90)) if both.any() else 0.0
 
 
 def _components(mask: np.ndarray) -> list[tuple[int, list[tuple[int, int, int]]]]:
@@ -158,8 +185,7 @@ def _subject_mask(frame: Frame, alpha: np.ndarray | None, cell: _Cell) -> np.nda
     if cell.kind == "transparent":
         mask = alpha >= 128
     else:
-        d = np.abs(frame.astype(np.int16) - np.asarray(cell.colour, np.int16)).max(axis=2)
-        mask = d > cell.threshold
+        mask = _distance(frame, cell.colour) > cell.threshold
     n = int(mask.sum())
     if n < max(4, MIN_SUBJECT_FRACTION * mask.size) or n > MAX_SUBJECT_FRACTION * mask.size:
         return None
@@ -208,7 +234,7 @@ def _choose_anchor(subjects: Sequence[_Subject | None], heights: Sequence[int], 
 
 def _majority_kind(cells: Sequence[_Cell]) -> str:
     kinds = [c.kind for c in cells]
-    return max(("transparent", "flat", "textured"), key=kinds.count)
+    return max(("transparent", "textured", "flat"), key=kinds.count)  # a tie is treated as textured
 
 
 def _place(anchors: Sequence[float | None], slack: Sequence[int]) -> list[int]:
