@@ -280,6 +280,8 @@ def cut_frames(rgb: Frame, layout, *, inset: int = 0, alpha: np.ndarray | None =
         x1, y1 = min(bx + bw - inset, iw), min(by + bh - inset, ih)
         crops.append((x0, y0, x1, y1))
     smallest = min(min(x1 - x0, y1 - y0) for x0, y0, x1, y1 in crops)
+    if smallest < 1 and inset == 0:
+        raise InputError(f"a frame box lies outside the {iw}x{ih} image: detect again or set --rows and --cols")
     if smallest < 1:
         bw, bh = min(b[2] for b in boxes), min(b[3] for b in boxes)
         raise InputError(f"--inset {inset} leaves nothing of {bw}x{bh} frames: use an inset under {min(bw, bh) // 2}")

@@ -326,6 +326,48 @@ def test_stabilize_registers_textured_frames_with_known_shifts():
     assert np.abs(residual - np.median(residual, axis=0)).max() <= 1.0
 
 
+def test_textured_grid_with_uneven_panels_is_cut_and_registered_to_a_pixel():
+    shifts = [(0, 0), (4, -6), (-5, 3), (7, 5), (-3, -7), (2, 6)]
+    panels = _textured_shifts(shifts, size=(150, 190))
+    widths, gutter = (190, 188, 186), 6
+    grid = np.full((2 * 150 + 3 * gutter, sum(widths) + 4 * gutter, 3), 250, np.uint8)
+    boxes = []
+    for k, p in enumerate(panels):
+        r, c = divmod(k, 3)
+        x, y = gutter + sum(widths[:c]) + c * gutter, gutter + r * (150 + gutter)
+        grid[y : y + 150, x : x + widths[c]] = p[:, : widths[c]]
+        boxes.append((x, y, widths[c], 150))
+    layout = Layout(2, 3, tuple(boxes), tuple(divmod(k, 3) for k in range(6)), grid.shape[1::-1])
+    cut = fr.cut_frames(grid, layout)
+    assert cut.background == "textured" and cut.anchor == "centre"
+    assert {f.shape for f in cut.frames} == {(150, 190, 3)}
+    for k, f in enumerate(cut.frames):  # the panel is whole, the padding repeats its edge (no gutter white)
+        ys, xs = _placed(cut, k, (150, widths[k % 3]))
+        assert (f[ys, xs] == panels[k][:, : widths[k % 3]]).all()
+        assert not (f == 250).all(axis=-1).any()
+    s = fr.stabilize_frames(cut.frames)
+    assert s.method == "registration" and s.jitter_after <= 1.0
+    applied = np.array([(dy, dx) for dx, dy in s.shifts], float)
+    # the panels were also placed by their padding: compare where each scene point ends up
+    placed = np.array([(-t, -l) for l, t, _, _ in cut.pads], float)
+    residual = applied - np.array(shifts, float) - placed
+    assert np.abs(residual - np.median(residual, axis=0)).max() <= 1.0
+
+
+def test_equal_sprite_cells_are_cut_exactly_with_their_alpha():
+    name = "sprite_lpc_body_walk_4x8_palette.png"
+    entry = _shared(name)
+    from gridanim.images import load_image
+
+    img = load_image(SHARED_GRIDS / name)
+    cut = fr.cut_frames(img.rgb, _truth_layout(entry), alpha=img.alpha)
+    assert cut.background == "transparent" and len(cut.frames) == 32
+    for k, (x, y, w, h) in enumerate(entry["boxes"]):
+        assert cut.pads[k] == (0, 0, 0, 0)
+        assert (cut.frames[k] == img.rgb[y : y + h, x : x + w]).all()
+        assert (cut.alphas[k] == img.alpha[y : y + h, x : x + w]).all()
+
+
 def test_grok_greenscreen_sprite_drift_is_removed():
     name = "ai_grok_backidle_1x4_greenscreen.png"
     entry = _shared(name)
