@@ -1,8 +1,9 @@
 """Frame maths between a detected layout and an encoder (pure numpy).
 
 This module owns everything that happens to the list of frames once the grid
-has been cut: cropping every frame to one size (:func:`extract_frames`),
-removing positional jitter (:func:`stabilize`), choosing and ordering frames
+has been cut: cutting every cell whole and padding the frames to one size
+(:func:`cut_frames`, alphas alongside; :func:`extract_frames` for RGB only),
+removing drift by subject anchors or registration (:func:`stabilize_frames`), choosing and ordering frames
 (:func:`frame_sequence`, :func:`apply_order`), turning a rate into GIF delays
 (:func:`frame_timing`), cross-fade in-betweens (:func:`smooth`) and downscaling
 (:func:`fit_size`).
@@ -38,6 +39,7 @@ FLAT_GRAIN = 6.0  # ...if its background is also smooth pixel to pixel (see _bac
 MIN_SUBJECT_DIST = 36
 MIN_SUBJECT_FRACTION = 0.002  # of the cell area: below this there is no subject to anchor
 MAX_SUBJECT_FRACTION = 0.9  # above this the "subject" is the cell itself
+AIRBORNE = 0.08  # feet this share of the cell height above the common ground are in the air
 KEEP_COMPONENT = 0.2  # parts smaller than this share of the largest (captions, sparkles, debris) are ignored
 
 ANCHORS = ("bottom", "centroid", "centre")
@@ -220,6 +222,32 @@ def _anchor_point(s: _Subject, anchor: str) -> tuple[float, float]:
     return s.cx, s.cy
 
 
+def _anchor_points(
+    subjects: Sequence[_Subject | None], heights: Sequence[int], anchor: str
+) -> list[tuple[float, float] | None]:
+    """Each subject's anchor in its own cell's pixels.
+
+    With ``bottom``, a subject whose feet are clearly above the common ground
+    (a jump, a running stride in the air) is given the ground as its y, so
+    lining feet up on the ground leaves the jump in the animation.
+    """
+    pts = [None if s is None else _anchor_point(s, anchor) for s in subjects]
+    gaps = [h - s.y1 for s, h in zip(subjects, heights, strict=True) if s is not None]
+    if anchor != "bottom" or not gaps:
+        return pts
+    ground = float(np.median(gaps))
+    out: list[tuple[float, float] | None] = []
+    for p, s, h in zip(pts, subjects, heights, strict=True):
+        if p is not None and s is not None and (h - s.y1) - ground > max(3.0, AIRBORNE * h):
+            p = (p[0], h - ground)
+        out.append(p)
+    return out
+
+
+def _mad(v: np.ndarray) -> float:
+    return float(np.median(np.abs(v - np.median(v))))
+
+
 def _choose_anchor(subjects: Sequence[_Subject | None], heights: Sequence[int], kind: str) -> str:
     """``bottom`` for subjects that stand on a common ground, ``centroid`` for ones that move freely."""
     found = [(s, h) for s, h in zip(subjects, heights, strict=True) if s is not None]
@@ -229,7 +257,8 @@ def _choose_anchor(subjects: Sequence[_Subject | None], heights: Sequence[int], 
         return "bottom"
     gap = np.array([h - s.y1 for s, h in found], float)  # ground line measured from the cell bottom
     mid = np.array([s.cy - h / 2.0 for s, h in found], float)
-    return "bottom" if gap.std() < 0.5 * mid.std() + 1.0 else "centroid"
+    # median deviations, so a jump or two in a walk does not hide that the rest stand on one line
+    return "bottom" if _mad(gap) < 0.5 * _mad(mid) + 1.0 else "centroid"
 
 
 def _majority_kind(cells: Sequence[_Cell]) -> str:
@@ -300,7 +329,8 @@ def cut_frames(rgb: Frame, layout, *, inset: int = 0, alpha: np.ndarray | None =
         ]
         if chosen == "auto":
             chosen = _choose_anchor(subjects, [p.shape[0] for p in pieces], kind)
-    points = [None if s is None or chosen == "centre" else _anchor_point(s, chosen) for s in subjects]
+    heights = [p.shape[0] for p in pieces]
+    points = [None] * len(pieces) if chosen == "centre" else _anchor_points(subjects, heights, chosen)
     ox = _place([None if p is None else p[0] for p in points], [W - p.shape[1] for p in pieces])
     oy = _place([None if p is None else p[1] for p in points], [H - p.shape[0] for p in pieces])
     frames: list[Frame] = []
@@ -485,15 +515,11 @@ class Stabilised:
 
 
 def _anchor_offsets(frames, alphas, cells, anchor) -> list[tuple[float, float] | None]:
-    out: list[tuple[float, float] | None] = []
-    for k, f in enumerate(frames):
-        s = _subject(_subject_mask(f, None if alphas is None else alphas[k], cells[k]))
-        if s is None:
-            out.append(None)
-            continue
-        x, y = _anchor_point(s, anchor)
-        out.append((x - f.shape[1] / 2.0, y - f.shape[0] / 2.0))
-    return out
+    masks = [_subject_mask(f, None if alphas is None else alphas[k], cells[k]) for k, f in enumerate(frames)]
+    subjects = [_subject(m) for m in masks]
+    h, w = frames[0].shape[:2]
+    points = _anchor_points(subjects, [h] * len(frames), anchor)
+    return [None if p is None else (p[0] - w / 2.0, p[1] - h / 2.0) for p in points]
 
 
 def _drift(offsets: Sequence[tuple[float, float] | None], use: Sequence[bool]) -> float:
@@ -509,7 +535,7 @@ def _stabilize_anchor(frames, alphas, cells, anchor) -> Stabilised | None:
         anchor = _choose_anchor(subjects, [h] * len(frames), _majority_kind(cells))
     if anchor == "centre" or sum(s is not None for s in subjects) < 2:
         return None
-    points = [None if s is None else _anchor_point(s, anchor) for s in subjects]
+    points = _anchor_points(subjects, [h] * len(frames), anchor)
     before = [None if p is None else (p[0] - w / 2.0, p[1] - h / 2.0) for p in points]
     known = np.array([p for p in before if p is not None])
     tx, ty = np.median(known, axis=0)

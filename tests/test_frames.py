@@ -275,6 +275,22 @@ def test_stabilize_aligns_standing_sprite_feet_on_a_keyed_background():
     assert np.ptp(heads) == 4
 
 
+def test_stabilize_keeps_a_jump_while_lining_up_the_feet_of_the_rest():
+    dxs, dys = (9, -2, 5, -8, 3, -6), (0, 0, -30, -30, 0, 2)  # frames 3-4 are in the air, 30 px up
+    s = fr.stabilize_frames(_sprite_strip(dxs, dys, bob=(0,)))
+    assert s.method == "anchor" and s.anchor == "bottom"
+    assert s.jitter_before > 4 and s.jitter_after <= 0.5
+    feet = []
+    for f in s.frames:
+        ys, xs = np.nonzero((f == np.array((90, 60, 40), np.uint8)).all(axis=-1))
+        feet.append(((xs.min() + xs.max() + 1) / 2, ys.max() + 1))
+    feet = np.array(feet)
+    assert np.ptp(feet[:, 0]) <= 1  # every frame is centred the same way
+    ground = feet[[0, 1, 4, 5], 1]
+    assert np.ptp(ground) <= 1  # the standing frames share one ground line
+    assert np.allclose(ground.mean() - feet[[2, 3], 1], 30, atol=1.5)  # the jump is still 30 px high
+
+
 def test_stabilize_uses_the_centroid_for_a_subject_that_leaves_the_ground():
     # a ball that hops: its bottom moves as much as its middle, so aligning feet would be wrong
     frames = []
@@ -349,7 +365,7 @@ def test_textured_grid_with_uneven_panels_is_cut_and_registered_to_a_pixel():
     assert s.method == "registration" and s.jitter_after <= 1.0
     applied = np.array([(dy, dx) for dx, dy in s.shifts], float)
     # the panels were also placed by their padding: compare where each scene point ends up
-    placed = np.array([(-t, -l) for l, t, _, _ in cut.pads], float)
+    placed = np.array([(-top, -left) for left, top, _, _ in cut.pads], float)
     residual = applied - np.array(shifts, float) - placed
     assert np.abs(residual - np.median(residual, axis=0)).max() <= 1.0
 
