@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Iterable
 
+import numpy as np
+
 from . import frames as fr
 from .errors import EncodeError, InputError
 from .images import LoadedImage, load_image
@@ -84,6 +86,7 @@ class Animation:
     sequence: list[int] = field(default_factory=list)  # 0-based real frame per played frame (before smoothing)
     options: AnimateOptions = field(default_factory=AnimateOptions)
     source_scale: float = 1.0  # source pixels per layout pixel (> 1 when the loader downscaled)
+    alphas: list[np.ndarray] | None = None  # H x W uint8 per frame (255 = opaque), None when the grid is opaque
 
     @property
     def frame_size(self) -> tuple[int, int]:
@@ -116,19 +119,27 @@ def animate(source, options: AnimateOptions | None = None, *, layout: Layout | N
     if layout.frames < 1:
         raise InputError("no frames were found in the grid: set --rows and --cols")
     frames = fr.extract_frames(img.rgb, layout, inset=opts.inset, alpha=img.alpha, background=opts.background)
+    # Masks travel beside the frames: each stage below moves them exactly like the frames.
+    alphas = None if img.alpha is None else _masks(fr.extract_frames(_grey(img.alpha), layout, inset=opts.inset))
     jb = ja = None
     if opts.stabilize:
-        frames, jb, ja = fr.stabilize(frames)
+        stacked = frames if alphas is None else [np.dstack([f, a]) for f, a in zip(frames, alphas, strict=True)]
+        stacked, jb, ja = fr.stabilize(stacked)
+        frames = [np.ascontiguousarray(f[..., :3]) for f in stacked]
+        alphas = None if alphas is None else [np.ascontiguousarray(f[..., 3]) for f in stacked]
         if ja >= jb and jb > 0.5:
             warnings.append(f"--stabilize found no consistent shift to correct (jitter {jb:.1f} px): frames were left in place")
     frames = fr.fit_size(frames, opts.max_size)
+    alphas = None if alphas is None else _masks(fr.fit_size([_grey(a) for a in alphas], opts.max_size))
     seq = fr.frame_sequence(len(frames), opts.order, opts.drop)
     frames = [frames[i] for i in seq]
+    alphas = None if alphas is None else [alphas[i] for i in seq]
     timing = fr.frame_timing(len(frames), fps=opts.fps, frame_ms=opts.frame_ms, distribute=not opts.uniform_delays)
     warnings.extend(timing.warnings)
     durations = timing.durations_ms
     if opts.smooth and len(frames) > 1:
         frames = fr.smooth(frames, opts.smooth)
+        alphas = None if alphas is None else _masks(fr.smooth([_grey(a) for a in alphas], opts.smooth))
         durations, sw = fr.smooth_durations(durations, opts.smooth)
         warnings.extend(sw)
     return Animation(
@@ -142,7 +153,17 @@ def animate(source, options: AnimateOptions | None = None, *, layout: Layout | N
         sequence=seq,
         options=opts,
         source_scale=img.scale,
+        alphas=alphas,
     )
+
+
+def _grey(mask: np.ndarray) -> np.ndarray:
+    """A mask as a grey RGB frame, so the frame stages can move it."""
+    return np.repeat(mask[..., None], 3, axis=2)
+
+
+def _masks(greys: list) -> list[np.ndarray]:
+    return [np.ascontiguousarray(g[..., 0]) for g in greys]
 
 
 def render(anim: Animation, formats: Iterable[str]) -> dict[str, bytes]:
