@@ -254,6 +254,8 @@ def _sheet_targets(args) -> dict[str, str]:
     if args.godot and Path(args.godot).suffix.lower() != ".tres":
         raise InputError(f"--godot must name a .tres file, got {args.godot}")
     sheet = Path(args.sheet) if args.sheet else Path(args.godot).with_suffix(".png")
+    if sheet.is_dir():
+        raise InputError(f"--sheet {sheet} is a folder: give a file name such as {sheet / 'sheet.png'}")
     if sheet.suffix.lower() != ".png":
         raise InputError(f"--sheet must name a .png file (its .json goes beside it), got {sheet}")
     out = {"sheet": str(sheet), "sheet_json": str(sheet.with_suffix(".json"))}
@@ -265,13 +267,22 @@ def _sheet_targets(args) -> dict[str, str]:
 
 
 def _check_writable(p: Path) -> None:
+    """Fail before any work when ``p`` cannot be created: a real probe file in its nearest existing folder."""
+    import tempfile
+
     from .errors import InputError
 
     if p.is_dir():
         raise InputError(f"{p} is a folder: give a file name such as {p / 'sheet.png'}")
     d = next((a for a in (p.parent, *p.parent.parents) if a.exists()), Path("."))
-    if not d.is_dir() or not os.access(d, os.W_OK | os.X_OK):
-        raise InputError(f"cannot write {p}: the folder {d} is not writable, choose another path")
+    try:
+        if not d.is_dir():
+            raise NotADirectoryError(20, "not a folder")
+        with tempfile.TemporaryFile(dir=d):
+            pass
+    except OSError as e:
+        raise InputError(f"cannot write {p}: the folder {d} is not writable ({e.strerror or e}), "
+                         "choose another path") from None
 
 
 def _render_sheet(anim, args, targets: dict[str, str]) -> dict[str, bytes]:
