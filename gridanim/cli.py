@@ -133,9 +133,12 @@ def add_animate(sub) -> None:
     o.add_argument("--mp4", metavar="PATH", help="write an H.264 MP4 here")
     o.add_argument("--webp", metavar="PATH", help="write an animated WebP here")
     o.add_argument("--zip", metavar="PATH", help="write a ZIP of PNG frames here")
-    o.add_argument("--sheet", metavar="PATH.png", help="write a sprite sheet PNG here, and PATH.json (Aseprite json-hash) beside it")
-    o.add_argument("--padding", type=_int, default=0, metavar="N", help="transparent pixels between sprite sheet cells (default 0)")
-    o.add_argument("--godot", metavar="PATH.tres", help="write a Godot 4 SpriteFrames resource (and the sheet, if no --sheet, beside it)")
+    o.add_argument("--sheet", metavar="PATH.png",
+                   help="write a sprite sheet PNG here, and PATH.json (Aseprite json-hash) beside it")
+    o.add_argument("--padding", type=_int, default=0, metavar="N",
+                   help="transparent pixels between sprite sheet cells (default 0)")
+    o.add_argument("--godot", metavar="PATH.tres",
+                   help="write a Godot 4 SpriteFrames resource (and, without --sheet, the sheet beside it)")
     o.add_argument("--loop", type=_int, default=0, help="GIF/WebP loop count, 0 = forever (default)")
     o.add_argument("--gif-quality", choices=("high", "fast"), default="high", help="high (default) or fast")
     o.add_argument("--gif-max-kb", type=_number, metavar="KB", help="shrink colours, then size, until the GIF fits")
@@ -286,28 +289,11 @@ def _check_writable(p: Path) -> None:
 
 
 def _render_sheet(anim, args, targets: dict[str, str]) -> dict[str, bytes]:
-    from .sheet import godot_texture_path, render_sheet
+    from .sheet import animation_sheet, godot_texture_path
 
     sheet = Path(targets["sheet"])
-    opts = anim.options
-    # Godot's speed is the nominal frame rate (frames per second before holds),
-    # times the in-betweens per real frame when smoothing added frames.
-    fps = opts.fps if opts.frame_ms is None else 1000.0 / opts.frame_ms
-    if anim.sequence and len(anim.frames) % len(anim.sequence) == 0:
-        fps *= len(anim.frames) // len(anim.sequence)
-    files, notes = render_sheet(
-        anim.frames,
-        anim.alphas,
-        anim.durations_ms,
-        image_name=sheet.name,
-        padding=args.padding,
-        pingpong=opts.order.strip().lower() == "pingpong",
-        tag=sheet.stem,
-        godot_texture=godot_texture_path(targets["godot"], sheet) if "godot" in targets else None,
-        fps=fps,
-    )
-    anim.warnings.extend(notes)
-    return files
+    godot = godot_texture_path(targets["godot"], sheet) if "godot" in targets else None
+    return animation_sheet(anim, image_name=sheet.name, padding=args.padding, tag=sheet.stem, godot_texture=godot)
 
 
 def cmd_animate(args) -> int:

@@ -358,3 +358,49 @@ def render_sheet(
         warnings.append("the pingpong frames are not exact mirrors (smoothing or in-betweens): "
                         "the sprite sheet holds every played frame with a forward tag")
     return files, warnings
+
+
+def animation_sheet(
+    anim,
+    *,
+    image_name: str,
+    padding: int = 0,
+    tag: str = "animation",
+    godot_texture: str | None = None,
+) -> dict[str, bytes]:
+    """:func:`render_sheet` for an :class:`~gridanim.animate.Animation`; its notes go to ``anim.warnings``.
+
+    Pingpong comes from the animation's order. Godot's ``speed`` is the
+    nominal frame rate (before holds), times the frames smoothing put in per
+    real frame, so a plain frame has duration 1.0 and a held one 2.0, 3.0, ...
+    """
+    opts = anim.options
+    fps = opts.fps if opts.frame_ms is None else 1000.0 / opts.frame_ms
+    if anim.sequence and len(anim.frames) % len(anim.sequence) == 0:
+        fps *= len(anim.frames) // len(anim.sequence)
+    files, notes = render_sheet(
+        anim.frames,
+        getattr(anim, "alphas", None),
+        anim.durations_ms,
+        image_name=image_name,
+        padding=padding,
+        pingpong=str(opts.order).strip().lower() == "pingpong",
+        tag=tag,
+        godot_texture=godot_texture,
+        fps=fps,
+    )
+    anim.warnings.extend(notes)
+    return files
+
+
+def sheet_zip(files: dict[str, bytes], stem: str = "sheet") -> bytes:
+    """The sheet PNG, its JSON and (when made) the Godot .tres in one ZIP, named ``stem.*``."""
+    import zipfile
+
+    names = {"sheet": f"{stem}.png", "sheet_json": f"{stem}.json", "godot": f"{stem}.tres"}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for key, name in names.items():
+            if key in files:
+                z.writestr(name, files[key])
+    return buf.getvalue()

@@ -314,3 +314,31 @@ def test_sprite_grid_sheet_round_trip_is_pixel_exact(tmp_path, name):
         pytest.xfail(f"layout detection (#9) cuts {e['file']} as {r['frame_size']} boxes, "
                      f"not the true {e['boxes'][0][2]}x{e['boxes'][0][3]} cells")
     check(e["boxes"], "manifest")
+
+
+# --------------------------------------------------------------------------- app download
+
+
+def test_app_sprite_sheet_zip_holds_png_json_and_tres(tmp_path):
+    import zipfile
+
+    from gridanim import session
+    from gridanim.animate import AnimateOptions
+
+    grid = _alpha_grid(tmp_path)
+    run = session.animate_to_files(grid, AnimateOptions(rows=1, cols=4, order="pingpong"),
+                                   formats=("gif", "sheet"), run_dir=tmp_path)
+    assert [Path(p).name for p in run.downloads] == ["animation.gif", "sprite_sheet.zip", "grid_cut.png"]
+    with zipfile.ZipFile(run.files["sheet"]) as z:
+        assert sorted(z.namelist()) == ["sheet.json", "sheet.png", "sheet.tres"]
+        meta = json.loads(z.read("sheet.json"))
+        tres = z.read("sheet.tres").decode()
+        png = np.asarray(Image.open(io.BytesIO(z.read("sheet.png"))))
+    assert meta["meta"]["image"] == "sheet.png" and meta["meta"]["frameTags"][0]["direction"] == "pingpong"
+    assert len(meta["frames"]) == 4 and 'path="res://sheet.png"' in tres
+    (anim,) = parse_tres(tres)[-1][2]["animations"]
+    assert len(anim["frames"]) == 6  # Godot plays the whole pingpong loop
+    assert (png[..., 3] == 0).any()
+    (tmp_path / "plain").mkdir()
+    plain = session.animate_to_files(grid, AnimateOptions(rows=1, cols=4), formats=("gif",), run_dir=tmp_path / "plain")
+    assert set(plain.files) == {"gif"}  # the app's checkbox off: no sheet
