@@ -120,7 +120,9 @@ def animate(source, options: AnimateOptions | None = None, *, layout: Layout | N
         raise InputError("no frames were found in the grid: set --rows and --cols")
     frames = fr.extract_frames(img.rgb, layout, inset=opts.inset, alpha=img.alpha, background=opts.background)
     # Masks travel beside the frames: each stage below moves them exactly like the frames.
-    alphas = None if img.alpha is None else _masks(fr.extract_frames(_grey(img.alpha), layout, inset=opts.inset))
+    alphas = None
+    if img.alpha is not None:
+        alphas = _masks(fr.extract_frames(_grey(img.alpha, view=True), layout, inset=opts.inset))
     jb = ja = None
     if opts.stabilize:
         stacked = frames if alphas is None else [np.dstack([f, a]) for f, a in zip(frames, alphas, strict=True)]
@@ -157,9 +159,9 @@ def animate(source, options: AnimateOptions | None = None, *, layout: Layout | N
     )
 
 
-def _grey(mask: np.ndarray) -> np.ndarray:
-    """A mask as a grey RGB frame, so the frame stages can move it."""
-    return np.repeat(mask[..., None], 3, axis=2)
+def _grey(mask: np.ndarray, view: bool = False) -> np.ndarray:
+    """A mask as a grey RGB frame, so the frame stages can move it (``view``: no copy, for cropping only)."""
+    return np.broadcast_to(mask[..., None], mask.shape + (3,)) if view else np.repeat(mask[..., None], 3, axis=2)
 
 
 def _masks(greys: list) -> list[np.ndarray]:

@@ -342,3 +342,23 @@ def test_app_sprite_sheet_zip_holds_png_json_and_tres(tmp_path):
     (tmp_path / "plain").mkdir()
     plain = session.animate_to_files(grid, AnimateOptions(rows=1, cols=4), formats=("gif",), run_dir=tmp_path / "plain")
     assert set(plain.files) == {"gif"}  # the app's checkbox off: no sheet
+
+
+@pytest.mark.parametrize("extra", [{}, {"stabilize": True, "order": "reverse"}, {"max_size": 10}])
+def test_alpha_masks_move_with_their_frames(tmp_path, extra):
+    from gridanim.animate import AnimateOptions, animate
+
+    rgba = np.zeros((40, 100, 4), np.uint8)
+    for k in range(4):  # a blob that wanders, so stabilising shifts frames by different amounts
+        x0, y0 = 6 + k * 24 + k, 8 + 2 * k
+        rgba[y0 : y0 + 14, x0 : x0 + 10] = (200, 30 + 50 * k, 60, 255)
+    anim = animate(rgba, AnimateOptions(rows=1, cols=4, **extra))
+    assert anim.alphas is not None and len(anim.alphas) == len(anim.frames)
+    for f, a in zip(anim.frames, anim.alphas, strict=True):
+        assert a.shape == f.shape[:2] and a.dtype == np.uint8
+        white = (f == 255).all(axis=2)  # transparent pixels are composited onto the white background
+        if "max_size" in extra:  # resampled: the edges blend, the middles agree
+            assert (a[white] < 128).mean() > 0.9 and (a[~white] > 0).mean() > 0.9
+        else:
+            assert np.array_equal(a == 0, white)
+    assert animate(rgba[..., :3].copy(), AnimateOptions(rows=1, cols=4)).alphas is None
