@@ -11,7 +11,7 @@ Run it three ways with the same file:
 API endpoints (stable; every input after the first has a default):
 
 * ``/animate`` (grid image file, rows, cols, inset, fps, order, custom_order,
-  drop, stabilize, smooth, gif_quality, gif_max_kb, max_size) ->
+  drop, stabilize, smooth, gif_quality, gif_max_kb, max_size, sprite_sheet) ->
   (GIF, MP4, downloads, summary, numbered cut);
 * ``/generate`` (prompt, style, rows, cols, shape, model, quality, fps,
   partial_images, reference, layout_guide, api_key) ->
@@ -280,8 +280,9 @@ def animate_grid(
     gif_quality="high",
     gif_max_kb=0,
     max_size=0,
+    sprite_sheet=True,
 ):
-    """Cut a grid into frames and write GIF, MP4, WebP and a frames ZIP."""
+    """Cut a grid into frames and write GIF, MP4, WebP, a frames ZIP and (by default) a sprite sheet ZIP."""
     path = _path(grid)
     if not path:
         raise gr.Error("Upload a grid image first (PNG, JPEG or WebP), or click an example.", print_exception=False)
@@ -299,7 +300,8 @@ def animate_grid(
         max_size=int(max_size) if max_size else None,
     )
     try:
-        run = session.animate_to_files(path, opts)
+        formats = ("gif", "mp4", "webp", "zip") + (("sheet",) if sprite_sheet else ())
+        run = session.animate_to_files(path, opts, formats=formats)
     except GridanimError as e:
         raise _error(e) from None
     return str(run.files["gif"]), str(run.files["mp4"]), run.downloads, summary.animation_markdown(run), str(run.cut)
@@ -442,6 +444,8 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
                     with gr.Row():
                         stabilize = gr.Checkbox(False, label="Stabilise (remove jitter)")
                         smooth = gr.Slider(0, 4, value=0, step=1, label="Smoothing (in-between frames)")
+                    sprite_sheet = gr.Checkbox(True, label="Sprite sheet (PNG + JSON) download", elem_id="a-sheet",
+                                               info="Aseprite JSON for Phaser/PixiJS, and a Godot 4 .tres")
                     with gr.Accordion("Size and more", open=False):
                         with gr.Row():
                             gif_quality = gr.Radio(["high", "fast"], value="high", label="GIF quality")
@@ -513,7 +517,8 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
     order.change(order_changed, order, custom_order, api_visibility="private")
     anim_btn.click(
         animate_grid,
-        [grid_in, a_rows, a_cols, inset, a_fps, order, custom_order, drop, stabilize, smooth, gif_quality, gif_max_kb, max_size],
+        [grid_in, a_rows, a_cols, inset, a_fps, order, custom_order, drop, stabilize, smooth, gif_quality, gif_max_kb,
+         max_size, sprite_sheet],
         [a_gif, a_mp4, a_files, a_summary, cut_img],
         api_name="animate",
         concurrency_limit=2,

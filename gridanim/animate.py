@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Iterable
 
+import numpy as np
+
 from . import frames as fr
 from .errors import EncodeError, InputError
 from .images import LoadedImage, load_image
@@ -86,6 +88,7 @@ class Animation:
     source_scale: float = 1.0  # source pixels per layout pixel (> 1 when the loader downscaled)
     pads: list[tuple[int, int, int, int]] = field(default_factory=list)  # (left, top, right, bottom) per real frame
     stabilize_info: dict | None = None  # what --stabilize did (method, anchor, shifts)
+    alphas: list[np.ndarray] | None = None  # H x W uint8 per frame (255 = opaque), None when the grid is opaque
 
     @property
     def frame_size(self) -> tuple[int, int]:
@@ -128,13 +131,16 @@ def animate(source, options: AnimateOptions | None = None, *, layout: Layout | N
             warnings.append(f"--stabilize found no consistent shift to correct (jitter {jb:.1f} px): frames were left in place")
     frames = fr.flatten(frames, alphas, opts.background)  # the stages below and the encoders take RGB
     frames = fr.fit_size(frames, opts.max_size)
+    alphas = None if alphas is None else _masks(fr.fit_size([_grey(a) for a in alphas], opts.max_size))
     seq = fr.frame_sequence(len(frames), opts.order, opts.drop)
     frames = [frames[i] for i in seq]
+    alphas = None if alphas is None else [alphas[i] for i in seq]
     timing = fr.frame_timing(len(frames), fps=opts.fps, frame_ms=opts.frame_ms, distribute=not opts.uniform_delays)
     warnings.extend(timing.warnings)
     durations = timing.durations_ms
     if opts.smooth and len(frames) > 1:
         frames = fr.smooth(frames, opts.smooth)
+        alphas = None if alphas is None else _masks(fr.smooth([_grey(a) for a in alphas], opts.smooth))
         durations, sw = fr.smooth_durations(durations, opts.smooth)
         warnings.extend(sw)
     return Animation(
@@ -150,7 +156,17 @@ def animate(source, options: AnimateOptions | None = None, *, layout: Layout | N
         sequence=seq,
         options=opts,
         source_scale=img.scale,
+        alphas=alphas,
     )
+
+
+def _grey(mask: np.ndarray, view: bool = False) -> np.ndarray:
+    """A mask as a grey RGB frame, so the frame stages can move it (``view``: no copy, for cropping only)."""
+    return np.broadcast_to(mask[..., None], mask.shape + (3,)) if view else np.repeat(mask[..., None], 3, axis=2)
+
+
+def _masks(greys: list) -> list[np.ndarray]:
+    return [np.ascontiguousarray(g[..., 0]) for g in greys]
 
 
 def render(anim: Animation, formats: Iterable[str]) -> dict[str, bytes]:

@@ -36,6 +36,7 @@ EXAMPLES = f"""examples:
   {PROG} animate grid.png --rows 3 --cols 4 --fps 8 --gif out.gif --mp4 out.mp4
   {PROG} animate grid.png --order pingpong --stabilize --smooth 1 --gif out.gif
   {PROG} animate grid.png --order 1-4,6,8 --frame-ms 90 --webp out.webp --zip frames.zip
+  {PROG} animate sprites.png --rows 1 --cols 8 --sheet walk.png --padding 1 --godot walk.tres
 """
 
 
@@ -132,6 +133,12 @@ def add_animate(sub) -> None:
     o.add_argument("--mp4", metavar="PATH", help="write an H.264 MP4 here")
     o.add_argument("--webp", metavar="PATH", help="write an animated WebP here")
     o.add_argument("--zip", metavar="PATH", help="write a ZIP of PNG frames here")
+    o.add_argument("--sheet", metavar="PATH.png",
+                   help="write a sprite sheet PNG here, and PATH.json (Aseprite json-hash) beside it")
+    o.add_argument("--padding", type=_int, default=0, metavar="N",
+                   help="transparent pixels between sprite sheet cells (default 0)")
+    o.add_argument("--godot", metavar="PATH.tres",
+                   help="write a Godot 4 SpriteFrames resource (and, without --sheet, the sheet beside it)")
     o.add_argument("--loop", type=_int, default=0, help="GIF/WebP loop count, 0 = forever (default)")
     o.add_argument("--gif-quality", choices=("high", "fast"), default="high", help="high (default) or fast")
     o.add_argument("--gif-max-kb", type=_number, metavar="KB", help="shrink colours, then size, until the GIF fits")
@@ -239,6 +246,56 @@ def _kb(n: int) -> str:
     return f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1048576:.1f} MB"
 
 
+def _sheet_targets(args) -> dict[str, str]:
+    """``outputs`` keys -> paths for --sheet / --godot, checked before any work is done."""
+    from .errors import InputError
+
+    if args.padding < 0:
+        raise InputError(f"--padding must be 0 or more pixels, got {args.padding}")
+    if not args.sheet and not args.godot:
+        return {}
+    if args.godot and Path(args.godot).suffix.lower() != ".tres":
+        raise InputError(f"--godot must name a .tres file, got {args.godot}")
+    sheet = Path(args.sheet) if args.sheet else Path(args.godot).with_suffix(".png")
+    if sheet.is_dir():
+        raise InputError(f"--sheet {sheet} is a folder: give a file name such as {sheet / 'sheet.png'}")
+    if sheet.suffix.lower() != ".png":
+        raise InputError(f"--sheet must name a .png file (its .json goes beside it), got {sheet}")
+    out = {"sheet": str(sheet), "sheet_json": str(sheet.with_suffix(".json"))}
+    if args.godot:
+        out["godot"] = args.godot
+    for path in out.values():
+        _check_writable(Path(path))
+    return out
+
+
+def _check_writable(p: Path) -> None:
+    """Fail before any work when ``p`` cannot be created: a real probe file in its nearest existing folder."""
+    import tempfile
+
+    from .errors import InputError
+
+    if p.is_dir():
+        raise InputError(f"{p} is a folder: give a file name such as {p / 'sheet.png'}")
+    d = next((a for a in (p.parent, *p.parent.parents) if a.exists()), Path("."))
+    try:
+        if not d.is_dir():
+            raise NotADirectoryError(20, "not a folder")
+        with tempfile.TemporaryFile(dir=d):
+            pass
+    except OSError as e:
+        raise InputError(f"cannot write {p}: the folder {d} is not writable ({e.strerror or e}), "
+                         "choose another path") from None
+
+
+def _render_sheet(anim, args, targets: dict[str, str]) -> dict[str, bytes]:
+    from .sheet import animation_sheet, godot_texture_path
+
+    sheet = Path(targets["sheet"])
+    godot = godot_texture_path(targets["godot"], sheet) if "godot" in targets else None
+    return animation_sheet(anim, image_name=sheet.name, padding=args.padding, tag=sheet.stem, godot_texture=godot)
+
+
 def cmd_animate(args) -> int:
     pending = _read_early(args.image)
     from .animate import AnimateOptions, animate, render
@@ -264,6 +321,7 @@ def cmd_animate(args) -> int:
     )
     opts.validate()  # cheap checks before reading the image
     targets = {f: getattr(args, f) for f in ("gif", "mp4", "webp", "zip") if getattr(args, f)}
+    sheet_targets = _sheet_targets(args)
     anim = animate(pending, opts)
     try:
         data = render(anim, targets)
@@ -277,6 +335,12 @@ def cmd_animate(args) -> int:
         raise EncodeError(f"wrote {done}, but the MP4 failed: {e}") from None
     for fmt, path in targets.items():
         _write(path, data[fmt])
+    if sheet_targets:
+        sheet_files = _render_sheet(anim, args, sheet_targets)
+        for key, path in sheet_targets.items():
+            _write(path, sheet_files[key])
+        targets.update(sheet_targets)
+        data.update(sheet_files)
 
     layout = anim.layout
     report = {"command": "animate", "image": str(args.image)}
@@ -311,7 +375,7 @@ def cmd_animate(args) -> int:
     if targets:
         lines += [f"wrote {path} ({_kb(len(data[f]))})" for f, path in targets.items()]
     else:
-        lines.append("no file written: add --gif PATH, --mp4 PATH, --webp PATH or --zip PATH")
+        lines.append("no file written: add --gif PATH, --mp4 PATH, --webp PATH, --zip PATH or --sheet PATH.png")
     lines += [f"warning: {w}" for w in anim.warnings]
     _emit(args, report, lines)
     return 0

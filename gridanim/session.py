@@ -36,7 +36,8 @@ from .images import LoadedImage, load_image
 from .layout import Layout, detect_layout
 from .overlay import save_cut
 
-NAMES = {"gif": "animation.gif", "mp4": "animation.mp4", "webp": "animation.webp", "zip": "frames.zip"}
+NAMES = {"gif": "animation.gif", "mp4": "animation.mp4", "webp": "animation.webp", "zip": "frames.zip",
+         "sheet": "sprite_sheet.zip"}
 CUT_NAME = "grid_cut.png"
 MAX_AGE_S = 3600
 ENV_ROOT = "GRIDANIM_APP_TMP"
@@ -124,14 +125,14 @@ class AnimationFiles:
 
     run_dir: Path
     anim: Animation
-    files: dict[str, Path]  # gif, mp4, webp, zip
+    files: dict[str, Path]  # gif, mp4, webp, zip, sheet
     cut: Path
     frames: list[Path] = field(default_factory=list)  # PNGs, when asked
 
     @property
     def downloads(self) -> list[str]:
         """Paths for a download list: the animations, the frames ZIP, the cut."""
-        return [str(self.files[f]) for f in ("gif", "mp4", "webp", "zip") if f in self.files] + [str(self.cut)]
+        return [str(self.files[f]) for f in ("gif", "mp4", "webp", "zip", "sheet") if f in self.files] + [str(self.cut)]
 
     def sizes(self) -> dict[str, int]:
         return {f: p.stat().st_size for f, p in self.files.items()}
@@ -146,11 +147,21 @@ def animate_to_files(
     frame_pngs: bool = False,
     run_dir: Path | None = None,
 ) -> AnimationFiles:
-    """Animate ``source`` and write every format, the cut and (optionally) frame PNGs."""
+    """Animate ``source`` and write every format, the cut and (optionally) frame PNGs.
+
+    ``"sheet"`` in ``formats`` adds ``sprite_sheet.zip``: sheet.png, sheet.json
+    (Aseprite json-hash) and sheet.tres (Godot 4, texture ``res://sheet.png``).
+    """
     img = _load(source)
     anim = animate(img, options, layout=layout)
     run_dir = run_dir or new_run_dir()
-    files = write_outputs(run_dir, render(anim, list(formats)))
+    formats = list(formats)
+    data = render(anim, [f for f in formats if f != "sheet"])
+    if "sheet" in formats:
+        from .sheet import animation_sheet, sheet_zip
+
+        data["sheet"] = sheet_zip(animation_sheet(anim, image_name="sheet.png", godot_texture="res://sheet.png"))
+    files = write_outputs(run_dir, data)
     cut = save_cut(img.rgb, anim.layout, run_dir / CUT_NAME, inset=options.inset)
     frames = []
     if frame_pngs:

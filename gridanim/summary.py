@@ -92,8 +92,8 @@ def animation_markdown(files: Any) -> str:
     if a.jitter_before is not None:
         parts.append(f"Stabilised: jitter {a.jitter_before:.1f} px → {a.jitter_after:.1f} px")
     sizes = files.sizes()
-    names = {"gif": "GIF", "mp4": "MP4", "webp": "WebP", "zip": "frames ZIP"}
-    parts.append(" · ".join(f"{names[f]} {human_size(n)}" for f, n in sizes.items()))
+    names = {"gif": "GIF", "mp4": "MP4", "webp": "WebP", "zip": "frames ZIP", "sheet": "sprite sheet (PNG + JSON)"}
+    parts.append(" · ".join(f"{names.get(f, f)} {human_size(n)}" for f, n in sizes.items()))
     out = "\n\n".join(parts)
     warns = list(dict.fromkeys(a.warnings))
     if warns:

@@ -23,5 +23,20 @@ if [ ! -x /usr/bin/chromium ]; then
     fi
 fi
 
+# Game engines for the sprite-sheet test (tests/test_sheet_phaser.py): the
+# locked npm packages go to a cache folder outside the clone, reinstalled only
+# when tests/js/package-lock.json changes.
+export GRIDANIM_JS_DIR="${GRIDANIM_JS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/gridanim/js}"
+if command -v npm >/dev/null; then
+    if ! cmp -s tests/js/package-lock.json "$GRIDANIM_JS_DIR/package-lock.json" \
+        || [ ! -f "$GRIDANIM_JS_DIR/node_modules/phaser/dist/phaser.min.js" ]; then
+        mkdir -p "$GRIDANIM_JS_DIR"
+        cp tests/js/package.json tests/js/package-lock.json "$GRIDANIM_JS_DIR/"
+        (cd "$GRIDANIM_JS_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+else
+    echo "warning: npm missing: the Phaser sprite-sheet test will be skipped" >&2
+fi
+
 export GRADIO_ANALYTICS_ENABLED=False HF_HUB_DISABLE_TELEMETRY=1
 exec python -m pytest "$@"

@@ -12,10 +12,12 @@ Without chromium or playwright the tests skip locally and FAIL in CI (``CI=true`
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import subprocess
 import sys
+import zipfile
 from urllib.parse import urlparse
 
 import pytest
@@ -143,9 +145,18 @@ def test_animate_tab_uploads_a_grid_and_plays_the_gif_and_mp4(page, tmp_path):
     assert page.evaluate("() => document.querySelector('#mp4-out video').error") is None
 
     links = page.locator("#anim-files a[download]")
-    expect(links).to_have_count(5, timeout=10000)
-    names = sorted(links.nth(i).get_attribute("download") for i in range(5))
-    assert names == ["animation.gif", "animation.mp4", "animation.webp", "frames.zip", "grid_cut.png"]
+    expect(links).to_have_count(6, timeout=10000)
+    names = sorted(links.nth(i).get_attribute("download") for i in range(6))
+    assert names == ["animation.gif", "animation.mp4", "animation.webp", "frames.zip", "grid_cut.png",
+                     "sprite_sheet.zip"]
+    expect(page.locator("#a-sheet")).to_contain_text("Sprite sheet (PNG + JSON)")
+    sheet_link = next(links.nth(i) for i in range(6) if links.nth(i).get_attribute("download") == "sprite_sheet.zip")
+    with zipfile.ZipFile(io.BytesIO(fetch(page, sheet_link.get_attribute("href")))) as z:
+        assert sorted(z.namelist()) == ["sheet.json", "sheet.png", "sheet.tres"]
+        meta = json.loads(z.read("sheet.json"))
+        with Image.open(io.BytesIO(z.read("sheet.png"))) as sheet:
+            assert sheet.mode == "RGBA" and sheet.size == (meta["meta"]["size"]["w"], meta["meta"]["size"]["h"])
+    assert len(meta["frames"]) == 12 and meta["meta"]["frameTags"][0]["to"] == 11
     expect(page.locator("#anim-summary")).to_contain_text("12 frames")
     shot(page, "animate.png")
 
