@@ -198,6 +198,7 @@ def _animate_character(base: np.ndarray, leg: int, i: int, n: int) -> np.ndarray
     out = np.zeros_like(base)
     bob = int(round(abs(np.sin(phase))))
     out[: leg - bob] = base[bob:leg]
+    out[leg - bob : leg] = base[leg - 1 : leg]  # the waist stretches: no see-through line across the body
     legs = base[leg:]
     swing = int(round(np.sin(phase) * max(1, w // 10)))
     lh = legs.shape[0]
@@ -657,6 +658,28 @@ def photo_plate(
     return Grid(name, family, "touching", img, rows, cols, cells, blank, fmt=fmt, notes=notes)
 
 
+def _world(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """A wide video-like scene: sky, horizon, textured ground, buildings and trees, to pan across."""
+    yy, xx = _grid_yx(h, w)
+    horizon = rng.uniform(0.35, 0.7) * h
+    top, low = _hsv(rng.uniform(0.5, 0.7), 0.5, rng.uniform(0.6, 1.0)), _hsv(rng.random(), 0.2, 0.95)
+    t = (yy / max(horizon, 1))[..., None]
+    img = top * (1 - t) + low * t
+    ground = _hsv(rng.uniform(0.05, 0.4), rng.uniform(0.3, 0.7), rng.uniform(0.3, 0.7))
+    tex = _pink_noise(rng, h, w, 1.8)[..., None]
+    img = np.where((yy >= horizon)[..., None], ground * (0.55 + 0.7 * tex), img)
+    for _ in range(int(rng.integers(4, 10))):
+        col = _hsv(rng.random(), rng.uniform(0.1, 0.8), rng.uniform(0.1, 0.9))
+        cx, ww = rng.uniform(0, w), rng.uniform(0.04, 0.2) * w
+        if rng.random() < 0.5:  # building
+            hh = rng.uniform(0.15, 0.6) * h
+            m = (np.abs(xx - cx) < ww / 2) & (yy > horizon - hh) & (yy < horizon + 0.05 * h)
+        else:  # tree
+            m = _ellipse(h, w, horizon - ww * 0.6, cx, ww * 0.7, ww / 2)
+        img[m] = col * (0.8 + 0.3 * tex[m])
+    return img + 18 * (tex - 0.5)
+
+
 def storyboard(
     rng: np.random.Generator,
     name: str,
@@ -678,11 +701,8 @@ def storyboard(
     H = rows * th + (rows - 1) * gutter
     n = rows * cols if filled is None else filled
     canvas = np.full((H, W, 3), 16.0 if gutter else 0.0, np.float32)
-    scenes = []
-    for _ in range(1 + (n + 3) // 4):
-        tex = np.stack([_pink_noise(rng, th + 40, tw * 2, 2.0) for _ in range(3)], -1)
-        tint = _hsv(rng.random(), 0.5, 1.0) / 255
-        scenes.append(40 + 190 * (0.6 * tex + 0.4 * tex.mean(-1, keepdims=True)) * (0.5 + 0.5 * tint))
+    scenes = [_world(rng, th + 40, tw * 2) for _ in range(1 + (n + 3) // 4)]
+    step = int(tw * rng.uniform(0.08, 0.25))  # camera pan per thumbnail
     cells, blank = [], []
     shot = 0
     for r in range(rows):
@@ -697,7 +717,7 @@ def storyboard(
             if rng.random() < 0.3:
                 shot += 1
             sc = scenes[min(shot, len(scenes) - 1)]
-            pan = int((k * 17) % (tw - 8))
+            pan = int((k * step) % (tw - 8))
             thumb = sc[20 : 20 + th, pan : pan + tw].copy()
             thumb += rng.normal(0, 2, (th, tw, 1)).astype(np.float32)
             if timecode:

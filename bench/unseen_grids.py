@@ -172,9 +172,15 @@ def detect_fast(path: Path, rows: int | None, cols: int | None) -> dict:
 
     try:
         img = load_image(path)
-        return detect_layout(img.rgb, img.alpha, rows=rows, cols=cols).to_dict()
+        layout = detect_layout(img.rgb, img.alpha, rows=rows, cols=cols)
     except GridanimError as e:
         return {"rows": 0, "cols": 0, "frames": 0, "boxes": [], "warnings": [], "error": str(e)}
+    if layout.frames < 1:  # the CLI reports this as an error too
+        return {"rows": 0, "cols": 0, "frames": 0, "boxes": [], "warnings": [], "error": "no frames"}
+    d = layout.to_dict()
+    if img.scale != 1.0:  # as the CLI does: boxes in source pixels when the loader downscaled
+        d["boxes"] = [[round(v * img.scale) for v in b] for b in layout.boxes]
+    return d
 
 
 def rcf(rows: int, cols: int, frames: int) -> str:
@@ -192,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", type=Path, help="save the grids (and manifest.json) here")
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--quiet", action="store_true", help="family and total figures only")
+    ap.add_argument("--json", type=Path, help="also write per-grid figures and predicted boxes to this file")
     args = ap.parse_args(argv)
     detect = detect_fast if args.fast else detect_cli
 
@@ -227,10 +234,20 @@ def main(argv: list[str] | None = None) -> int:
                 f"{rcf(free['rows'], free['cols'], free['frames']):>9}{' ' if res.free_ok else '*'}"
                 f"{res.iou:6.3f} {res.min_frame_iou:5.2f} {res.lost:4d} {ex:>5} {cuts:>4} "
                 f"{f'{res.worst_past}/{res.worst_clip}':>9} {'ok' if res.rule_ok else 'XX'}"
-                f" {res.ms_free + res.ms_given:5.0f}" + (f"  error: {given.get('error')}" if "error" in given else "")
+                f" {res.ms_free + res.ms_given:5.0f}"
+                + "".join(f"  error ({k}): {d['error']}" for k, d in (("free", free), ("given", given)) if "error" in d)
             )
     if args.keep:
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    if args.json:
+        rows = [
+            {"name": r.grid.name, "family": r.grid.family, "free_right": r.free_ok, "iou": round(r.iou, 4),
+             "lost": r.lost, "exact": r.exact, "exact_free": r.exact0, "cuts_outside": r.cuts, "boxes_ok": r.rule_ok,
+             "free": {k: r.free.get(k) for k in ("rows", "cols", "frames", "boxes", "warnings")},
+             "given": {k: r.given.get(k) for k in ("rows", "cols", "frames", "boxes", "warnings")}}
+            for r in results
+        ]
+        args.json.write_text(json.dumps(rows, indent=1))
     wall = time.perf_counter() - t0
 
     print(f"\n{'family':10} {'n':>3} {'free right':>12} {'mean iou':>8} {'min iou':>7} {'lost':>4} "
@@ -256,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\ntotals over {n} grids ({frames} content frames), {'in-process' if args.fast else 'CLI'}, {wall:.0f} s")
     print(f"  hint-free: rows/cols/frames right {pct(sum(r.free_ok for r in vis), len(vis))}"
           f"  (rows x cols right {pct(sum(r.free_rc for r in vis), len(vis))})   [target >= 90%]")
+    silent = [r for r in vis if not r.free_ok and not r.free.get("warnings")]
+    print(f"    wrong with no warning: {len(silent)}")
     print(f"  layout given: min per-grid IoU {worst.iou:.3f} ({worst.grid.name}), "
           f"mean IoU {np.mean([r.iou for r in results]):.3f}, frames lost {lost}"
           f" in {sum(r.lost > 0 for r in results)} grids   [target >= 0.90, >= 0.97, 0]")
