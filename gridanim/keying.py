@@ -186,8 +186,7 @@ def key_background(rgb: Frame, alpha: np.ndarray | None = None) -> Keyed | None:
         seeds = np.unique(lab[_border_mask((h, w)) & cand])
         bg = np.isin(lab, seeds)
         bg |= _holes(lab, bg, cand, dist, tol, kind, c, keys)
-        a = _soft_edges(bg, dist, tol)
-        out_rgb = _unmix(c, a, bgcol)
+        a, out_rgb = _soft_edges(bg, c, bgcol, dist, tol)
     if alpha is not None:
         a = np.minimum(a, alpha)
     if not np.any(a < 255):
@@ -218,18 +217,50 @@ def _holes(lab, bg, cand, dist, tol, kind, c, keys) -> np.ndarray:
     return np.isin(lab, good)
 
 
-def _soft_edges(bg: np.ndarray, dist: np.ndarray, tol: float) -> np.ndarray:
-    """255 inside the subject, 0 on the background, a ramp on the subject's outer ring.
+def _soft_edges(bg: np.ndarray, c: np.ndarray, bgcol: np.ndarray, dist: np.ndarray, tol: float) -> tuple[np.ndarray, Frame]:
+    """(alpha, colours): 255 inside the subject, 0 on the background, a ramp on the subject's outer ring.
 
-    The ring's pixels are blends of subject and background: the closer their
-    colour is to the background, the more transparent they become.
+    Ring pixels are blends of the background and the subject. Their alpha
+    rises quickly with the distance from the background colour (a pixel
+    visibly different from the background is kept, as the eye sees it);
+    their colour is taken from the subject: the blend ``a * F + (1 - a) * B``
+    is solved for ``F``'s share along the line to the neighbour within 2 px
+    least like the background, and the pixel gets the un-mixed colour, so no
+    light or green halo is left on the edge.
     """
     a = np.where(bg, 0, 255).astype(np.uint8)
+    out = c.astype(np.float32)
     ring = _dilate(bg, 1) & ~bg
-    ramp = 16.0
-    soft = np.clip((dist[ring].astype(np.float32) - tol) / ramp, 0.0, 1.0)
-    a[ring] = (soft * 255 + 0.5).astype(np.uint8)
-    return a
+    ys, xs = np.nonzero(ring)
+    if len(ys) == 0:
+        return a, _to8(out, a)
+    soft = np.clip((dist[ys, xs].astype(np.float32) - tol) / 16.0, 0.0, 1.0)
+    a[ys, xs] = (soft * 255 + 0.5).astype(np.uint8)
+    h, w = bg.shape
+    best_d = np.full(len(ys), -1, np.int16)
+    best = np.zeros((len(ys), 3), np.int16)
+    for dy in range(-2, 3):
+        for dx in range(-2, 3):
+            yy, xx = np.clip(ys + dy, 0, h - 1), np.clip(xs + dx, 0, w - 1)
+            d = np.where(bg[yy, xx], -1, dist[yy, xx])
+            take = d > best_d
+            best_d[take] = d[take]
+            best[take] = c[yy[take], xx[take]]
+    B = bgcol[ys, xs].astype(np.float32)
+    fb = best.astype(np.float32) - B
+    cb = out[ys, xs] - B
+    cov = np.clip((cb * fb).sum(axis=1) / np.maximum((fb * fb).sum(axis=1), 1.0), 0.0, 1.0)
+    unmixed = B + cb / np.maximum(cov, 1e-3)[:, None]
+    # a faint blend un-mixes badly (noise is divided by a small share): use the inner colour itself
+    col = np.where((cov >= 0.5)[:, None], unmixed, best.astype(np.float32))
+    sure = best_d > 2 * tol  # a subject colour near the background's cannot be told from a blend: keep it
+    out[ys[sure], xs[sure]] = col[sure]
+    return a, _to8(out, a)
+
+
+def _to8(out: np.ndarray, a: np.ndarray) -> Frame:
+    out[a == 0] = 0  # fully transparent: no colour (keeps PNG/WebP small and nothing bleeds when resized)
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
 def _chroma_alpha(c: np.ndarray, key: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
@@ -240,7 +271,7 @@ def _chroma_alpha(c: np.ndarray, key: np.ndarray, kind: str) -> tuple[np.ndarray
         s = (g - np.maximum(r, b)).astype(np.float32) / max(1.0, kg - max(kr, kb))
     else:
         s = (np.minimum(r, b) - g).astype(np.float32) / max(1.0, min(kr, kb) - kg)
-    lo, hi = 0.15, 0.55  # under lo: subject; over hi: screen; between: blend
+    lo, hi = 0.1, 0.85  # under lo: subject; over hi: screen; between: a blend, alpha about its coverage
     a = np.clip((hi - s) / (hi - lo), 0.0, 1.0)
     a8 = (a * 255 + 0.5).astype(np.uint8)
     bgcol = np.broadcast_to(key.astype(np.float32), c.shape)
