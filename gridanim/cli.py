@@ -296,7 +296,7 @@ def cmd_animate(args) -> int:
     layout = anim.layout
     report = {"command": "animate", "image": str(args.image)}
     report.update(_layout_report(layout, anim.source_scale))
-    ow, oh = anim.frame_size
+    ow, oh = (v * anim.scale for v in anim.frame_size)  # what GIF / WebP / APNG show (--scale)
     report.update(
         {
             "output_size": [ow, oh],
