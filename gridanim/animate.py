@@ -290,9 +290,11 @@ def render(anim: Animation, formats: Iterable[str]) -> dict[str, bytes]:
 
 def _mp4_frames(anim: Animation) -> list[Frame]:
     """Opaque frames for H.264: over the background, pixel art scaled up by whole pixels to even sides."""
-    from .keying import over
+    frames = anim.frames
+    if anim.alphas is not None:
+        from .keying import over
 
-    frames = over(anim.frames, anim.alphas, anim.options.background)
+        frames = over(frames, anim.alphas, anim.options.background)
     if not anim.pixel_art.is_pixel_art:
         return pixelart.upscale(frames, anim.scale)
     n = pixelart.mp4_scale(anim.frame_size, anim.scale)
