@@ -166,3 +166,12 @@ def test_real_grids_keyed_against_hand_checked_masks(name):
         green = c[:, 1] - np.maximum(c[:, 0], c[:, 2]) > 25
         grey = (c.mean(axis=1) >= 236) & (c.max(axis=1) - c.min(axis=1) <= 12)
         assert green.mean() < 0.005 and grey.mean() < 0.05, f"{fmt}: fringe {green.mean():.4f} green, {grey.mean():.4f} grey"
+
+
+def test_components_match_scipy_on_a_random_mask():
+    ndi = pytest.importorskip("scipy.ndimage", reason="scipy is only an independent check here")
+    m = np.random.default_rng(4).random((120, 150)) < 0.55
+    lab = keying.components(m)
+    ref, n = ndi.label(m)
+    pairs = np.unique(np.stack([lab[m], ref[m]], axis=1), axis=0)
+    assert len(np.unique(lab[m])) == n == len(pairs)  # the same partition
