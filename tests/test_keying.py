@@ -175,3 +175,25 @@ def test_components_match_scipy_on_a_random_mask():
     ref, n = ndi.label(m)
     pairs = np.unique(np.stack([lab[m], ref[m]], axis=1), axis=0)
     assert len(np.unique(lab[m])) == n == len(pairs)  # the same partition
+
+
+@pytest.mark.skipif(not (SHARED_GRIDS / "manifest.json").exists(), reason=f"../shared/grids is absent ({SHARED_GRIDS})")
+@pytest.mark.parametrize(
+    "sheet,bg",
+    [("sprite_pixeladventure_ninjafrog_run_1x12", (64, 64, 80)), ("sprite_pixeladventure_ninjafrog_run_1x12", (0, 255, 0)),
+     ("sprite_lpc_body_walk_4x8_palette", (255, 0, 255))],
+)  # fmt: skip
+def test_pixel_art_on_a_background_gets_its_exact_alpha_back(sheet, bg):
+    """Pixel art keyed with --transparent: hard 0/255 alpha equal to the sheet's own, colours untouched."""
+    e = _entry(sheet)
+    src = load_image(SHARED_GRIDS / e["file"])
+    flat = np.where(src.alpha[..., None] > 0, src.rgb, np.array(bg, np.uint8))
+    boxes = tuple(tuple(b) for b in e["boxes"])
+    cells = tuple((i // e["cols"], i % e["cols"]) for i in range(len(boxes)))
+    layout = Layout(e["rows"], e["cols"], boxes, cells, src.size, (), "manifest")
+    anim = animate(flat, AnimateOptions(transparent=True), layout=layout)
+    assert anim.pixel_art.is_pixel_art and anim.keyed is not None and anim.alphas is not None
+    for (x, y, w, h), f, a in zip(boxes, anim.frames, anim.alphas, strict=True):
+        assert np.array_equal(a, src.alpha[y : y + h, x : x + w])
+        shown = a > 0
+        assert np.array_equal(f[shown], src.rgb[y : y + h, x : x + w][shown])
