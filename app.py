@@ -266,6 +266,16 @@ def detect(grid, rows=AUTO, cols=AUTO, inset=0):
     return str(pv.cut), summary.layout_markdown(pv.layout, pv.notes)
 
 
+SCALE_AUTO = "Auto"
+SCALES = [SCALE_AUTO, "1×", "2×", "3×", "4×", "6×", "8×"]
+
+
+def _scale(value) -> int | None:
+    """"Auto" (small pixel art is enlarged to about 256 px) -> None; "4×" -> 4."""
+    text = str(value or SCALE_AUTO).strip().rstrip("×x")
+    return None if not text or text == SCALE_AUTO else int(text)
+
+
 def animate_grid(
     grid,
     rows=AUTO,
@@ -280,6 +290,8 @@ def animate_grid(
     gif_quality="high",
     gif_max_kb=0,
     max_size=0,
+    transparent=False,
+    scale=SCALE_AUTO,
     sprite_sheet=True,
 ):
     """Cut a grid into frames and write GIF, MP4, WebP, a frames ZIP and (by default) a sprite sheet ZIP."""
@@ -298,6 +310,8 @@ def animate_grid(
         gif_quality=gif_quality or "high",
         gif_max_bytes=int(float(gif_max_kb) * 1024) if gif_max_kb else None,
         max_size=int(max_size) if max_size else None,
+        transparent=bool(transparent),
+        scale=_scale(scale),
     )
     try:
         formats = ("gif", "mp4", "webp", "zip") + (("sheet",) if sprite_sheet else ())
@@ -444,6 +458,11 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
                     with gr.Row():
                         stabilize = gr.Checkbox(False, label="Stabilise (remove jitter)")
                         smooth = gr.Slider(0, 4, value=0, step=1, label="Smoothing (in-between frames)")
+                    with gr.Row():
+                        transparent = gr.Checkbox(False, label="Transparent background (removes a flat colour, green screen or fake checkerboard)",
+                                                  elem_id="a-transparent")
+                        scale = gr.Radio(SCALES, value=SCALE_AUTO, label="Pixel-art scale (Auto enlarges small sprites)",
+                                         elem_id="a-scale")
                     sprite_sheet = gr.Checkbox(True, label="Sprite sheet (PNG + JSON) download", elem_id="a-sheet",
                                                info="Aseprite JSON for Phaser/PixiJS, and a Godot 4 .tres")
                     with gr.Accordion("Size and more", open=False):
@@ -517,8 +536,8 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
     order.change(order_changed, order, custom_order, api_visibility="private")
     anim_btn.click(
         animate_grid,
-        [grid_in, a_rows, a_cols, inset, a_fps, order, custom_order, drop, stabilize, smooth, gif_quality, gif_max_kb,
-         max_size, sprite_sheet],
+        [grid_in, a_rows, a_cols, inset, a_fps, order, custom_order, drop, stabilize, smooth, gif_quality, gif_max_kb, max_size,
+         transparent, scale, sprite_sheet],
         [a_gif, a_mp4, a_files, a_summary, cut_img],
         api_name="animate",
         concurrency_limit=2,

@@ -15,12 +15,14 @@ from typing import Iterable
 import numpy as np
 
 from . import frames as fr
+from . import pixelart
 from .errors import EncodeError, InputError
 from .images import LoadedImage, load_image
 from .layout import Layout, detect_layout
 from .types import Frame
 
-FORMATS = ("gif", "mp4", "webp", "zip")
+FORMATS = ("gif", "mp4", "webp", "zip", "apng")
+MAX_SCALE = 16
 
 
 @dataclass
@@ -42,7 +44,10 @@ class AnimateOptions:
     gif_max_bytes: int | None = None
     mp4_repeat: int = 0  # times the loop plays in the MP4; 0 = enough for 3 s
     uniform_delays: bool = False  # same rounded delay for every frame instead of spreading rounding
-    background: tuple[int, int, int] = (255, 255, 255)  # behind transparent pixels
+    background: tuple[int, int, int] = (255, 255, 255)  # under the MP4 (the only output without alpha)
+    transparent: bool = False  # key the background (flat, green/magenta screen, fake checker) out to alpha
+    matte: tuple[int, int, int] | None = None  # GIF: blend semi-transparent edges onto this colour
+    scale: int | None = 1  # nearest-neighbour upscale of GIF/WebP/APNG/MP4; None = auto for small pixel art
 
     def validate(self) -> None:
         """Raise :class:`InputError` for values no image could make sense of."""
@@ -70,6 +75,10 @@ class AnimateOptions:
             raise InputError(f"--mp4-repeat must be 0 (auto) or more, got {self.mp4_repeat}")
         if len(self.background) != 3 or any(not 0 <= int(c) <= 255 for c in self.background):
             raise InputError(f"--background must be three values 0-255, got {self.background}")
+        if self.matte is not None and (len(self.matte) != 3 or any(not 0 <= int(c) <= 255 for c in self.matte)):
+            raise InputError(f"--matte must be a colour like #ffffff or 255,255,255, got {self.matte}")
+        if self.scale is not None and (not isinstance(self.scale, int) or not 1 <= self.scale <= MAX_SCALE):
+            raise InputError(f"--scale must be a whole number from 1 to {MAX_SCALE}, got {self.scale}")
 
 
 @dataclass
@@ -88,7 +97,10 @@ class Animation:
     source_scale: float = 1.0  # source pixels per layout pixel (> 1 when the loader downscaled)
     pads: list[tuple[int, int, int, int]] = field(default_factory=list)  # (left, top, right, bottom) per real frame
     stabilize_info: dict | None = None  # what --stabilize did (method, anchor, shifts)
-    alphas: list[np.ndarray] | None = None  # H x W uint8 per frame (255 = opaque), None when the grid is opaque
+    alphas: list[np.ndarray] | None = None  # one H x W uint8 mask per frame (255 = opaque), None when opaque
+    pixel_art: pixelart.PixelArt = pixelart.NOT_PIXEL_ART
+    keyed: str | None = None  # the background --transparent removed: flat | green | magenta | checker
+    scale: int = 1  # upscale the encoders apply (resolved from options.scale)
 
     @property
     def frame_size(self) -> tuple[int, int]:
@@ -120,7 +132,12 @@ def animate(source, options: AnimateOptions | None = None, *, layout: Layout | N
     warnings.extend(layout.warnings)
     if layout.frames < 1:
         raise InputError("no frames were found in the grid: set --rows and --cols")
-    cut = fr.cut_frames(img.rgb, layout, inset=opts.inset, alpha=img.alpha)
+    rgb, alpha = img.rgb, img.alpha
+    art = pixelart.detect(rgb, alpha)
+    keyed = None
+    if opts.transparent:
+        rgb, alpha, keyed = _key(rgb, alpha, art, warnings)
+    cut = fr.cut_frames(rgb, layout, inset=opts.inset, alpha=alpha)
     frames, alphas = cut.frames, cut.alphas
     jb = ja = None
     stab = None
@@ -129,9 +146,7 @@ def animate(source, options: AnimateOptions | None = None, *, layout: Layout | N
         frames, alphas, jb, ja = stab.frames, stab.alphas, stab.jitter_before, stab.jitter_after
         if ja >= jb and jb > 0.5:
             warnings.append(f"--stabilize found no consistent shift to correct (jitter {jb:.1f} px): frames were left in place")
-    frames = fr.flatten(frames, alphas, opts.background)  # the stages below and the encoders take RGB
-    frames = fr.fit_size(frames, opts.max_size)
-    alphas = None if alphas is None else _masks(fr.fit_size([_grey(a) for a in alphas], opts.max_size))
+    frames, alphas = _fit(frames, alphas, opts.max_size, art, warnings)
     seq = fr.frame_sequence(len(frames), opts.order, opts.drop)
     frames = [frames[i] for i in seq]
     alphas = None if alphas is None else [alphas[i] for i in seq]
@@ -139,10 +154,10 @@ def animate(source, options: AnimateOptions | None = None, *, layout: Layout | N
     warnings.extend(timing.warnings)
     durations = timing.durations_ms
     if opts.smooth and len(frames) > 1:
-        frames = fr.smooth(frames, opts.smooth)
-        alphas = None if alphas is None else _masks(fr.smooth([_grey(a) for a in alphas], opts.smooth))
+        frames, alphas = _split(fr.smooth(_join(frames, alphas), opts.smooth), alphas)
         durations, sw = fr.smooth_durations(durations, opts.smooth)
         warnings.extend(sw)
+    scale = opts.scale if opts.scale is not None else (pixelart.auto_scale(frames[0].shape[1::-1]) if art.is_pixel_art else 1)
     return Animation(
         layout=layout,
         frames=frames,
@@ -157,20 +172,69 @@ def animate(source, options: AnimateOptions | None = None, *, layout: Layout | N
         options=opts,
         source_scale=img.scale,
         alphas=alphas,
+        pixel_art=art,
+        keyed=keyed,
+        scale=scale,
     )
 
 
-def _grey(mask: np.ndarray, view: bool = False) -> np.ndarray:
-    """A mask as a grey RGB frame, so the frame stages can move it (``view``: no copy, for cropping only)."""
-    return np.broadcast_to(mask[..., None], mask.shape + (3,)) if view else np.repeat(mask[..., None], 3, axis=2)
+# Alpha travels next to the frames. Stages in frames.py that only know H x W x 3
+# frames (stabilise, smoothing) get the mask as a fourth channel, so it moves
+# exactly like its frame; a Lanczos resize of RGBA premultiplies, so no
+# background colour bleeds into the edges.
 
 
-def _masks(greys: list) -> list[np.ndarray]:
-    return [np.ascontiguousarray(g[..., 0]) for g in greys]
+def _join(frames: list[Frame], alphas: list[np.ndarray] | None) -> list[np.ndarray]:
+    return frames if alphas is None else [np.dstack([f, a]) for f, a in zip(frames, alphas, strict=True)]
+
+
+def _split(frames: list[np.ndarray], alphas) -> tuple[list[Frame], list[np.ndarray] | None]:
+    if alphas is None:
+        return list(frames), None
+    return [np.ascontiguousarray(f[..., :3]) for f in frames], [np.ascontiguousarray(f[..., 3]) for f in frames]
+
+
+def _key(rgb: Frame, alpha, art: pixelart.PixelArt, warnings: list[str]):
+    from . import keying
+
+    k = keying.key_background(rgb, alpha)
+    if k is None:
+        if alpha is not None:
+            warnings.append("--transparent: the grid already has transparency and no background to remove on its border")
+        else:
+            warnings.append(
+                "--transparent found no background to remove (no flat colour, green/magenta screen or checkerboard "
+                "on the border): the outputs stay opaque"
+            )
+        return rgb, alpha, None
+    if art.is_pixel_art:  # no blended edges or new colours: a pixel is background or it is not
+        a = np.where(k.alpha >= 128, 255, 0).astype(np.uint8)
+        if alpha is not None:
+            a = np.minimum(a, alpha)
+        return rgb, a, k.kind
+    return k.rgb, k.alpha, k.kind
+
+
+def _fit(frames, alphas, max_size, art: pixelart.PixelArt, warnings: list[str]):
+    if not max_size or max(frames[0].shape[:2]) <= max_size:
+        return frames, alphas
+    if art.is_pixel_art:  # no Lanczos: whole source pixels only, so no blended colour appears
+        both, exact = pixelart.shrink(_join(frames, alphas), art.block, max_size)
+        if not exact:
+            warnings.append(
+                f"pixel art was shrunk to fit --max-size {max_size} by dropping pixels (no colour blended), "
+                "so its pixels are now uneven: leave --max-size off to keep it exact"
+            )
+        return _split(both, alphas)
+    return _split(fr.fit_size(_join(frames, alphas), max_size), alphas)
 
 
 def render(anim: Animation, formats: Iterable[str]) -> dict[str, bytes]:
-    """Encode ``anim`` to each of ``formats`` (subset of gif, mp4, webp, zip).
+    """Encode ``anim`` to each of ``formats`` (subset of gif, mp4, webp, zip, apng).
+
+    GIF, WebP and APNG are upscaled by ``anim.scale`` (nearest neighbour) and
+    keep the alpha (1-bit in the GIF); the MP4 has none, so it is laid over
+    ``options.background``; the ZIP holds the frames at their own size.
 
     The MP4 encode starts first and runs in ffmpeg while the GIF is built.
     Notes from size limits are appended to ``anim.warnings``. If only the MP4
@@ -184,18 +248,28 @@ def render(anim: Animation, formats: Iterable[str]) -> dict[str, bytes]:
         raise InputError(f"unknown output format {bad[0]!r}: use {', '.join(FORMATS)}")
     opts = anim.options
     out: dict[str, bytes] = {}
-    job = encode.start_mp4(anim.frames, anim.durations_ms, repeat=opts.mp4_repeat) if "mp4" in wanted else None
+    n = anim.scale
+    frames = pixelart.upscale(anim.frames, n)
+    alphas = None if anim.alphas is None else pixelart.upscale(anim.alphas, n)
+    job = None
+    if "mp4" in wanted:
+        job = encode.start_mp4(_mp4_frames(anim), anim.durations_ms, repeat=opts.mp4_repeat)
     try:
         if "gif" in wanted:
             data, notes = encode.encode_gif_fit(
-                anim.frames, anim.durations_ms, loop=opts.loop, quality=opts.gif_quality, max_bytes=opts.gif_max_bytes
-            )
+                frames, anim.durations_ms, loop=opts.loop, quality=opts.gif_quality, max_bytes=opts.gif_max_bytes,
+                alphas=alphas, matte=opts.matte,
+            )  # fmt: skip
             out["gif"] = data
             anim.warnings.extend(notes)
         if "webp" in wanted:
-            out["webp"] = encode.encode_webp(anim.frames, anim.durations_ms, loop=opts.loop)
+            out["webp"] = encode.encode_webp(
+                frames, anim.durations_ms, loop=opts.loop, alphas=alphas, lossless=anim.pixel_art.is_pixel_art
+            )
+        if "apng" in wanted:
+            out["apng"] = encode.encode_apng(frames, anim.durations_ms, loop=opts.loop, alphas=alphas)
         if "zip" in wanted:
-            out["zip"] = encode.encode_zip(anim.frames)
+            out["zip"] = encode.encode_zip(anim.frames, alphas=anim.alphas)
     except BaseException:
         if job is not None:
             job.cancel()
@@ -208,3 +282,16 @@ def render(anim: Animation, formats: Iterable[str]) -> dict[str, bytes]:
                 e.partial = {f: out[f] for f in wanted if f in out}  # type: ignore[attr-defined]
             raise
     return {f: out[f] for f in wanted if f in out}
+
+
+def _mp4_frames(anim: Animation) -> list[Frame]:
+    """Opaque frames for H.264: over the background, pixel art scaled up by whole pixels to even sides."""
+    frames = anim.frames
+    if anim.alphas is not None:
+        from .keying import over
+
+        frames = over(frames, anim.alphas, anim.options.background)
+    if not anim.pixel_art.is_pixel_art:
+        return pixelart.upscale(frames, anim.scale)
+    n = pixelart.mp4_scale(anim.frame_size, anim.scale)
+    return pixelart.even_pad(pixelart.upscale(frames, n), anim.options.background)

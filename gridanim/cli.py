@@ -83,6 +83,13 @@ def _color(text: str) -> tuple[int, int, int]:
     raise argparse.ArgumentTypeError(f"expected a colour like #ffffff or 255,255,255, got {text!r}")
 
 
+def _scale(text: str) -> int:
+    v = _int(text)
+    if not 1 <= v <= 16:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 16, got {text!r}")
+    return v
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -127,12 +134,17 @@ def add_animate(sub) -> None:
     t.add_argument("--stabilize", action="store_true", help="line frames up to remove jitter between panels")
     t.add_argument("--smooth", type=_int, default=0, metavar="N", help="insert N (0-8) cross-fade frames between frames, last to first included (loop length kept)")
     t.add_argument("--max-size", type=_int, metavar="PX", help="scale frames down so the longest side is at most PX")
-    t.add_argument("--background", type=_color, default=(255, 255, 255), help="colour behind transparent pixels (default #ffffff)")
+    t.add_argument("--background", type=_color, default=(255, 255, 255), help="colour under the MP4, which has no alpha (default #ffffff)")
+    a = p.add_argument_group("transparency and pixel art")
+    a.add_argument("--transparent", action="store_true", help="key the background out: a flat border colour, a green/magenta screen or a painted checkerboard")
+    a.add_argument("--matte", type=_color, metavar="COLOR", help="GIF: blend semi-transparent edge pixels onto this colour (the page's)")
+    a.add_argument("--scale", type=_scale, metavar="N", default=1, help="upscale GIF/WebP/APNG/MP4 N times by nearest neighbour (pixel art; default 1)")
     o = p.add_argument_group("outputs")
     o.add_argument("--gif", metavar="PATH", help="write a GIF here")
     o.add_argument("--mp4", metavar="PATH", help="write an H.264 MP4 here")
     o.add_argument("--webp", metavar="PATH", help="write an animated WebP here")
     o.add_argument("--zip", metavar="PATH", help="write a ZIP of PNG frames here")
+    o.add_argument("--apng", metavar="PATH", help="write an animated PNG (lossless, full alpha) here")
     o.add_argument("--sheet", metavar="PATH.png",
                    help="write a sprite sheet PNG here, and PATH.json (Aseprite json-hash) beside it")
     o.add_argument("--padding", type=_int, default=0, metavar="N",
@@ -318,9 +330,12 @@ def cmd_animate(args) -> int:
         mp4_repeat=args.mp4_repeat,
         uniform_delays=args.uniform_delays,
         background=args.background,
+        transparent=args.transparent,
+        matte=args.matte,
+        scale=args.scale,
     )
     opts.validate()  # cheap checks before reading the image
-    targets = {f: getattr(args, f) for f in ("gif", "mp4", "webp", "zip") if getattr(args, f)}
+    targets = {f: getattr(args, f) for f in ("gif", "mp4", "webp", "zip", "apng") if getattr(args, f)}
     sheet_targets = _sheet_targets(args)
     anim = animate(pending, opts)
     try:
@@ -345,7 +360,7 @@ def cmd_animate(args) -> int:
     layout = anim.layout
     report = {"command": "animate", "image": str(args.image)}
     report.update(_layout_report(layout, anim.source_scale))
-    ow, oh = anim.frame_size
+    ow, oh = (v * anim.scale for v in anim.frame_size)  # what GIF / WebP / APNG show (--scale)
     report.update(
         {
             "output_size": [ow, oh],
@@ -362,6 +377,11 @@ def cmd_animate(args) -> int:
             "outputs": dict(targets),
             "bytes": {f: len(data[f]) for f in targets},
             "warnings": anim.warnings,
+            "pixel_art": anim.pixel_art.is_pixel_art,
+            "pixel_block": anim.pixel_art.block,
+            "alpha": anim.alphas is not None,
+            "keyed": anim.keyed,
+            "scale": anim.scale,
         }
     )
     delays = "/".join(str(d) for d in sorted(set(anim.durations_ms)))
@@ -375,7 +395,7 @@ def cmd_animate(args) -> int:
     if targets:
         lines += [f"wrote {path} ({_kb(len(data[f]))})" for f, path in targets.items()]
     else:
-        lines.append("no file written: add --gif PATH, --mp4 PATH, --webp PATH, --zip PATH or --sheet PATH.png")
+        lines.append("no file written: add --gif PATH, --mp4 PATH, --webp PATH, --apng PATH, --zip PATH or --sheet PATH.png")
     lines += [f"warning: {w}" for w in anim.warnings]
     _emit(args, report, lines)
     return 0

@@ -1,4 +1,4 @@
-"""Frames -> animation file bytes: GIF, MP4 (H.264), animated WebP, ZIP of PNGs.
+"""Frames -> animation file bytes: GIF, MP4 (H.264), animated WebP and PNG, ZIP of PNGs.
 
 This module is the writing edge of the package. Every encoder takes a list of
 ``H x W x 3`` uint8 frames, checks them first, and returns the encoded file as
@@ -364,6 +364,8 @@ def encode_gif(
     quality: str = "high",
     colors: int = 256,
     max_bytes: int | None = None,
+    alphas: Sequence[np.ndarray] | None = None,
+    matte: tuple[int, int, int] | None = None,
 ) -> bytes:
     """Encode a GIF and return its bytes.
 
@@ -372,8 +374,12 @@ def encode_gif(
     forever (NETSCAPE2.0 count 0), ``loop=N`` writes count N, ``None`` plays
     once. ``max_bytes`` shrinks colours, then size, until the file fits and
     raises :class:`EncodeError` if even the smallest try does not.
+    ``alphas`` (one H x W mask per frame) makes a GIF with 1-bit transparency
+    (see :func:`gif_alpha_frames`; ``matte`` is the colour edge pixels are blended onto).
     """
-    data, _notes = encode_gif_fit(frames, durations_ms, loop=loop, quality=quality, colors=colors, max_bytes=max_bytes)
+    data, _notes = encode_gif_fit(
+        frames, durations_ms, loop=loop, quality=quality, colors=colors, max_bytes=max_bytes, alphas=alphas, matte=matte
+    )
     return data
 
 
@@ -385,8 +391,12 @@ def encode_gif_fit(
     quality: str = "high",
     colors: int = 256,
     max_bytes: int | None = None,
+    alphas: Sequence[np.ndarray] | None = None,
+    matte: tuple[int, int, int] | None = None,
 ) -> tuple[bytes, list[str]]:
     """:func:`encode_gif` that also returns notes on what ``max_bytes`` cost."""
+    if alphas is not None:
+        return _gif_alpha_fit(frames, durations_ms, alphas, loop=loop, quality=quality, colors=colors, max_bytes=max_bytes, matte=matte)
     h, w = check_frames(frames)
     durations = [max(10, int(round(d / 10.0)) * 10) for d in _check_durations(durations_ms, len(frames))]
     if quality not in GIF_QUALITIES:
@@ -432,6 +442,122 @@ def encode_gif_fit(
 
 def _kb(n: int) -> str:
     return f"{n / 1024:.0f} KB" if n < 10 * 1024 * 1024 else f"{n / 1048576:.1f} MB"
+
+
+# --------------------------------------------------------------------------- GIF with alpha
+#
+# GIF transparency is one palette index: a pixel is shown or not. Frames with
+# alpha are written whole (over the box of their visible pixels) with
+# disposal 2, "restore to background": each frame is cleared after it shows,
+# so a pixel that turns transparent really disappears (the frame-difference
+# trick above cannot say "now transparent" and is not used).
+
+
+def check_alphas(alphas: Sequence[np.ndarray], frames: Sequence[Frame]) -> None:
+    if len(alphas) != len(frames):
+        raise InputError(f"got {len(alphas)} alpha masks for {len(frames)} frames: give one per frame")
+    for i, (a, f) in enumerate(zip(alphas, frames, strict=True)):
+        if not isinstance(a, np.ndarray) or a.dtype != np.uint8 or a.shape != f.shape[:2]:
+            raise InputError(f"alpha mask {i + 1} is not an H x W uint8 array the size of its frame")
+
+
+def gif_alpha_frames(
+    frames: Sequence[Frame], alphas: Sequence[np.ndarray], matte: tuple[int, int, int] | None = None
+) -> tuple[list[Frame], list[np.ndarray]]:
+    """What a 1-bit GIF can show: (colours, opaque masks).
+
+    Pixels with alpha >= 128 are shown. With ``matte`` the semi-transparent
+    edge pixels are blended onto that colour first (so an edge looks right on
+    a page of that colour); without it they keep their own colour.
+    """
+    out = []
+    for f, a in zip(frames, alphas, strict=True):
+        if matte is not None and np.any((a > 0) & (a < 255)):
+            af = a.astype(np.float32)[..., None] / 255.0
+            f = (f.astype(np.float32) * af + np.asarray(matte, np.float32) * (1.0 - af) + 0.5).astype(np.uint8)
+        out.append(f)
+    return out, [a >= 128 for a in alphas]
+
+
+def _gif_alpha_once(frames: Sequence[Frame], shown: Sequence[np.ndarray], durations, loop, quality: str, colors: int) -> bytes:
+    ncol = max(2, min(colors, 255))  # one index is "transparent"
+    keys = [_pack(f) for f in frames]
+    seen = np.zeros(1 << 24, np.bool_)
+    for k, m in zip(keys, shown, strict=True):
+        seen[k[m]] = True
+    occ = np.flatnonzero(seen)
+    if len(occ) == 0:
+        palette = np.zeros((1, 3), np.uint8)
+        indexed = [np.zeros(k.shape, np.uint8) for k in keys]
+    elif len(occ) <= ncol:  # every visible colour fits: lossless (pixel art)
+        palette = _unpack(occ)
+        lut = np.zeros(1 << 24, np.uint8)
+        lut[occ] = np.arange(len(occ), dtype=np.uint8)
+        indexed = [lut[k] for k in keys]
+    else:  # palette from the visible pixels only
+        vis = np.concatenate([f[m] for f, m in zip(frames, shown, strict=True)])
+        step = max(1, len(vis) // 400_000)
+        vis = vis[::step]
+        side = 256 if len(vis) >= 256 else len(vis)
+        vis = vis[: (len(vis) // side) * side].reshape(-1, side, 3)
+        palette = palette_for([vis], ncol, step=1)
+        indexed = _remap_pillow(frames, palette) if quality == "fast" else remap_binned(frames, palette)
+    t = len(palette)
+    for idx, m in zip(indexed, shown, strict=True):
+        idx[~m] = t
+    return _write_gif_alpha(indexed, shown, palette, durations, loop, t)
+
+
+def _write_gif_alpha(indexed, shown, palette: np.ndarray, durations, loop: int | None, transparent: int) -> bytes:
+    pal = np.vstack([palette, _spare_color(palette)[None]])
+    h, w = indexed[0].shape
+    bits = max(1, (len(pal) - 1).bit_length())
+    code_bits = max(2, bits)
+    table = np.zeros((1 << bits, 3), np.uint8)
+    table[: len(pal)] = pal
+    # background colour index = the transparent one: what disposal 2 restores to
+    out = [b"GIF89a", _u16(w, h), bytes([0xF0 | (bits - 1), transparent if transparent < len(table) else 0, 0]), table.tobytes()]
+    if loop is not None:
+        out.append(b"!\xff\x0bNETSCAPE2.0\x03\x01" + _u16(loop) + b"\0")
+    flags = 2 << 2 | 1  # disposal 2 (restore to background), has transparency
+    for a, m, d in zip(indexed, shown, durations, strict=True):
+        rows = np.flatnonzero(m.any(axis=1))
+        if len(rows) == 0:
+            y0, y1, x0, x1 = 0, 1, 0, 1  # nothing visible: one transparent pixel keeps the frame and its delay
+        else:
+            cols = np.flatnonzero(m.any(axis=0))
+            y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+        out.append(b"!\xf9\x04" + bytes([flags]) + _u16(int(d / 10)) + bytes([transparent, 0]))
+        out.append(b"," + _u16(x0, y0, x1 - x0, y1 - y0) + b"\0")
+        out.append(_gif_image_data(a[y0:y1, x0:x1], code_bits))
+    out.append(b";")
+    return b"".join(out)
+
+
+def _gif_alpha_fit(frames, durations_ms, alphas, *, loop, quality, colors, max_bytes, matte) -> tuple[bytes, list[str]]:
+    check_frames(frames)
+    check_alphas(alphas, frames)
+    durations = [max(10, int(round(d / 10.0)) * 10) for d in _check_durations(durations_ms, len(frames))]
+    if quality not in GIF_QUALITIES:
+        raise InputError(f"unknown GIF quality {quality!r}: use high or fast")
+    if not 2 <= colors <= 256:
+        raise InputError(f"GIF colours must be between 2 and 256, got {colors}")
+    if loop is not None and not 0 <= loop <= 65535:
+        raise InputError(f"--loop must be between 0 (forever) and 65535, got {loop}")
+    cols, shown = gif_alpha_frames(frames, alphas, matte)
+    data = _gif_alpha_once(cols, shown, durations, loop, quality, colors)
+    if max_bytes is None or len(data) <= max_bytes:
+        return data, []
+    first = len(data)
+    for c in (128, 64, 32):
+        if c < colors:
+            data = _gif_alpha_once(cols, shown, durations, loop, quality, c)
+            if len(data) <= max_bytes:
+                return data, [f"GIF reduced to {c} colours to fit {_kb(max_bytes)} (was {_kb(first)})"]
+    raise EncodeError(
+        f"cannot fit the transparent GIF in {_kb(max_bytes)} (32 colours give {_kb(len(data))}): "
+        "raise the size limit, use --max-size, drop frames, or use WebP/APNG"
+    )
 
 
 # --------------------------------------------------------------------------- MP4
@@ -688,25 +814,80 @@ def encode_mp4(
 # --------------------------------------------------------------------------- WebP / ZIP
 
 
-def encode_webp(frames: Sequence[Frame], durations_ms: Sequence[int] | int, loop: int = 0, quality: int = 80) -> bytes:
-    """Animated WebP (lossy, ``quality`` 0-100) via Pillow; delays in ms (not rounded)."""
-    from PIL import Image
+def encode_webp(
+    frames: Sequence[Frame],
+    durations_ms: Sequence[int] | int,
+    loop: int = 0,
+    quality: int = 80,
+    *,
+    alphas: Sequence[np.ndarray] | None = None,
+    lossless: bool = False,
+) -> bytes:
+    """Animated WebP (lossy, ``quality`` 0-100) via Pillow; delays in ms (not rounded).
 
+    ``alphas`` adds full 8-bit transparency; ``lossless`` keeps every pixel (pixel art).
+    """
     check_frames(frames)
     durations = _check_durations(durations_ms, len(frames))
     if not 0 <= quality <= 100:
         raise InputError(f"WebP quality must be 0-100, got {quality}")
-    ims = [Image.fromarray(f) for f in frames]
+    ims = _pil_frames(frames, alphas)
     buf = io.BytesIO()
+    extra = {"lossless": True, "quality": 100, "method": 4} if lossless else {"quality": quality, "method": 4}
     try:
-        ims[0].save(buf, "WEBP", save_all=True, append_images=ims[1:], duration=durations, loop=loop, quality=quality, method=4)
+        ims[0].save(buf, "WEBP", save_all=True, append_images=ims[1:], duration=durations, loop=loop, **extra)
     except (OSError, ValueError) as e:
         raise EncodeError(f"WebP encoding failed ({e}): try GIF or MP4 instead") from None
     return buf.getvalue()
 
 
-def encode_zip(frames: Sequence[Frame], prefix: str = "frame") -> bytes:
-    """A ZIP with one PNG per frame: ``frame_001.png``, ``frame_002.png``, ..."""
+def _pil_frames(frames: Sequence[Frame], alphas: Sequence[np.ndarray] | None):
+    from PIL import Image
+
+    if alphas is None:
+        return [Image.fromarray(f) for f in frames]
+    check_alphas(alphas, frames)
+    return [Image.fromarray(np.dstack([f, a])) for f, a in zip(frames, alphas, strict=True)]
+
+
+def encode_apng(
+    frames: Sequence[Frame],
+    durations_ms: Sequence[int] | int,
+    *,
+    loop: int = 0,
+    alphas: Sequence[np.ndarray] | None = None,
+) -> bytes:
+    """Animated PNG via Pillow: lossless, full 8-bit alpha, delays in ms.
+
+    Each frame is stored over the box where it differs from the one before
+    and replaces those pixels (blend "source"), so a pixel can turn
+    transparent. Every frame is kept, held ones too: Pillow would fold a
+    frame identical to the one before into it, unless that one is disposed
+    to transparent, so such a frame is (a frame sheet stays countable).
+    """
+    from PIL import PngImagePlugin
+
+    check_frames(frames)
+    durations = _check_durations(durations_ms, len(frames))
+    ims = _pil_frames(frames, alphas)
+    none, clear = PngImagePlugin.Disposal.OP_NONE, PngImagePlugin.Disposal.OP_BACKGROUND
+    disposal = [none] * len(frames)
+    for k in range(1, len(frames)):
+        if np.array_equal(frames[k], frames[k - 1]) and (alphas is None or np.array_equal(alphas[k], alphas[k - 1])):
+            disposal[k - 1] = clear
+    buf = io.BytesIO()
+    try:
+        ims[0].save(
+            buf, "PNG", save_all=True, append_images=ims[1:], duration=durations, loop=loop,
+            disposal=disposal, blend=PngImagePlugin.Blend.OP_SOURCE, compress_level=4,
+        )  # fmt: skip
+    except (OSError, ValueError) as e:
+        raise EncodeError(f"APNG encoding failed ({e}): try GIF or WebP instead") from None
+    return buf.getvalue()
+
+
+def encode_zip(frames: Sequence[Frame], prefix: str = "frame", *, alphas: Sequence[np.ndarray] | None = None) -> bytes:
+    """A ZIP with one PNG per frame: ``frame_001.png``, ``frame_002.png``, ... (RGBA with ``alphas``)."""
     import zipfile
 
     from PIL import Image
@@ -717,6 +898,6 @@ def encode_zip(frames: Sequence[Frame], prefix: str = "frame") -> bytes:
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as z:
         for i, f in enumerate(frames, 1):
             png = io.BytesIO()
-            Image.fromarray(f).save(png, "PNG", compress_level=3)  # 6 is 5x slower on noisy AI frames for 10 % less
+            Image.fromarray(f if alphas is None else np.dstack([f, alphas[i - 1]])).save(png, "PNG", compress_level=3)  # 6 is 5x slower on noisy AI frames for 10 % less
             z.writestr(f"{prefix}_{i:0{digits}d}.png", png.getvalue())
     return buf.getvalue()

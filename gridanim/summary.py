@@ -91,6 +91,16 @@ def animation_markdown(files: Any) -> str:
     ]
     if a.jitter_before is not None:
         parts.append(f"Stabilised: jitter {a.jitter_before:.1f} px → {a.jitter_after:.1f} px")
+    looks = []
+    if getattr(a, "keyed", None):
+        looks.append(f"background removed ({a.keyed})")
+    elif getattr(a, "alphas", None) is not None:
+        looks.append("transparency kept")
+    art = getattr(a, "pixel_art", None)
+    if art is not None and art.is_pixel_art:
+        looks.append(f"pixel art ({art.colors} colours) kept exact" + (f", shown {a.scale}× larger" if a.scale > 1 else ""))
+    if looks:
+        parts.append("; ".join(looks).capitalize())
     sizes = files.sizes()
     names = {"gif": "GIF", "mp4": "MP4", "webp": "WebP", "zip": "frames ZIP", "sheet": "sprite sheet (PNG + JSON)"}
     parts.append(" · ".join(f"{names.get(f, f)} {human_size(n)}" for f, n in sizes.items()))

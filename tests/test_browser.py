@@ -20,6 +20,7 @@ import sys
 import zipfile
 from urllib.parse import urlparse
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -217,3 +218,38 @@ def test_history_lists_the_generation_and_opens_it_in_animate(page, fake, app_se
     page.locator("#history-open").click()
     expect(page.locator("#layout-md")).to_contain_text("3 rows × 4 columns", timeout=30000)
     assert len(fake.requests) == n_requests
+
+
+def test_animate_tab_transparent_checkbox_and_pixel_art_scale(page, tmp_path):
+    """A pixel-art strip on a green screen: the checkbox keys it out, the scale option enlarges it by whole pixels."""
+    w = 64
+    img = np.zeros((w, 4 * w, 3), np.uint8)
+    img[:] = (17, 215, 48)
+    for k in range(4):
+        x0, y0 = k * w + 16, 12 + 2 * k
+        img[y0 : y0 + 36, x0 : x0 + 32] = (20, 20, 30)
+        img[y0 + 2 : y0 + 34, x0 + 2 : x0 + 30] = (200, 60, 40)
+        img[y0 + 6 : y0 + 12, x0 + 8 + 2 * k : x0 + 14 + 2 * k] = (250, 240, 200)
+    grid = tmp_path / "strip.png"
+    Image.fromarray(img).save(grid)
+
+    page.get_by_role("tab", name="Animate a grid").click()
+    page.locator("#grid-in input[type=file]").set_input_files(str(grid))
+    expect(page.locator("#layout-md")).to_contain_text("4 frames", timeout=30000)
+    page.locator("#a-transparent input[type=checkbox]").check()
+    page.locator("#a-scale").get_by_text("3×", exact=True).click()
+    expect(page.locator("#a-scale input[type=radio]:checked")).to_have_value("3×")
+    page.locator("#anim-btn").click()
+
+    expect(page.locator("#anim-summary")).to_contain_text("Background removed", timeout=60000)
+    expect(page.locator("#anim-summary")).to_contain_text("3× larger")
+    gif = page.locator("#gif-out img").first
+    expect(gif).to_have_attribute("src", re.compile(r"\.gif$"), timeout=30000)
+    with Image.open(io.BytesIO(fetch(page, gif.get_attribute("src")))) as im:
+        assert im.n_frames == 4 and im.size[0] % 3 == 0 and im.size[1] % 3 == 0 and im.size[1] >= 3 * 60
+        rgba = np.asarray(im.convert("RGBA"))
+    assert rgba[0, 0, 3] == 0 and rgba[:, :, 3].mean() < 200  # the green screen became transparent
+    body = rgba[rgba[..., 3] == 255][:, :3].astype(int)
+    assert (body[:, 1] - np.maximum(body[:, 0], body[:, 2]) <= 0).all()  # and no green is left on the sprite
+    assert len({tuple(c) for c in body}) <= 3  # pixel art: only its own colours, none blended
+    shot(page, "animate-transparent-scale.png")
