@@ -416,7 +416,8 @@ def inbetween(
         if out_a is not None:
             out_a.append(al[-1])
     for reason, pairs in failed.items():
-        warnings.append(f"flow in-betweens fell back to cross-fades for frames {_pairs_text(pairs, sequence)}: {reason}")
+        pairs_text = _pairs_text(pairs, sequence)
+        warnings.append(f"flow in-betweens fell back to cross-fades for frames {pairs_text}: {reason}")
     return Inbetweens(out, out_a, n, methods, warnings)
 
 

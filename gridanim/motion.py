@@ -153,7 +153,9 @@ def _photo_error(cv2, g1: np.ndarray, g2: np.ndarray, flow: np.ndarray, grid) ->
 
 
 def _source(cv2, flow: np.ndarray, t: float, grid, iters: int = 6) -> np.ndarray:
-    """Displacement ``d(q)`` with ``q + d(q) + t * flow(q + d(q)) = q``: where the pixel seen at ``q`` at time ``t`` started.
+    """Displacement ``d`` to where the pixel seen at ``q`` at time ``t`` started.
+
+    That start is ``p = q + d`` with ``p + t * flow(p) = q``.
 
     Fixed-point iteration ``d <- -t * flow(q + d)``; it converges wherever the
     motion is smooth (``t * |grad flow| < 1``). At a motion edge it settles on
@@ -324,7 +326,9 @@ def loop_seam(frames: Sequence[Frame]) -> tuple[float, list[float]]:
     return (steps[-1] + NOISE_FLOOR) / (typical + NOISE_FLOOR), steps
 
 
-def seam_hint(frames: Sequence[Frame], sequence: Sequence[int], score: float, *, smoothing: int = 0, order: str = "forward") -> str | None:
+def seam_hint(
+    frames: Sequence[Frame], sequence: Sequence[int], score: float, *, smoothing: int = 0, order: str = "forward"
+) -> str | None:
     """One concrete suggestion when the seam is a visible jump (or a stall), else None.
 
     ``sequence`` holds the 0-based grid frame of every played frame, so the
@@ -343,7 +347,10 @@ def seam_hint(frames: Sequence[Frame], sequence: Sequence[int], score: float, *,
         )
     if score <= SEAM_HIGH:
         return None
-    jump = f"the loop jumps from frame {last} back to frame {first} ({score:.1f}x a typical step, loop_seam {score:.2f})"
+    jump = (
+        f"the loop jumps from frame {last} back to frame {first} "
+        f"({score:.1f}x a typical step, loop_seam {score:.2f})"
+    )
     # would ending one frame earlier close the loop?
     s = [_small(frames[i]) for i in (-2, 0)]
     without_last = (float(np.abs(s[1] - s[0]).mean()) + NOISE_FLOOR) / (typical + NOISE_FLOOR)

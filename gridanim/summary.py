@@ -101,6 +101,31 @@ def animation_markdown(files: Any) -> str:
     return out
 
 
+TIMING_HEADERS = ["#", "grid frame", "shows (ms)", "in-betweens (ms)"]
+
+
+def seam_markdown(a: Any) -> str:
+    """The loop-seam figure and, when it is a jump, what to do (beside the result in the app)."""
+    from .motion import SEAM_HIGH
+
+    head = f"**Loop seam {a.loop_seam:.2f}**"
+    if a.seam_hint:
+        return f"{head} (1.0 = like a typical step)\n\nTip: {a.seam_hint}"
+    if a.loop_seam > SEAM_HIGH:
+        return f"{head}: the last → first step is a jump, already softened by the settings you chose"
+    return f"{head}: last → first looks like any other step (1.0 = seamless)"
+
+
+def timing_rows(a: Any) -> list[list]:
+    """One row per played real frame: place, grid frame, its delay, its in-betweens' delays."""
+    step = a.per_pair + 1
+    rows = []
+    for i, g in enumerate(a.sequence):
+        d = a.durations_ms[i * step : (i + 1) * step]
+        rows.append([i + 1, g + 1, d[0], "+".join(str(x) for x in d[1:]) or "-"])
+    return rows
+
+
 def status_markdown(step: Any, partial_images: int) -> str:
     """The one status line under Generate while OpenAI works (plain text: no emoji font needed)."""
     s = f"{step.elapsed_s:.0f} s"

@@ -131,7 +131,8 @@ def test_pixel_art_gets_no_new_colours(tmp_path):
 
 
 def test_pixel_art_detector():
-    sprite = [np.kron(np.eye(2, dtype=np.uint8)[..., None] * np.array([200, 40, 90], np.uint8), np.ones((8, 8, 1), np.uint8))]
+    checker = np.eye(2, dtype=np.uint8)[..., None] * np.array([200, 40, 90], np.uint8)
+    sprite = [np.kron(checker, np.ones((8, 8, 1), np.uint8))]
     assert motion.looks_like_pixel_art(sprite)
     assert not motion.looks_like_pixel_art([bench_motion.render("translate", 0.0, 64)])
     grey = np.random.default_rng(0).integers(0, 256, (64, 64), dtype=np.uint8)
@@ -252,7 +253,9 @@ def test_cli_hold_and_zip_hold_every_output_frame_in_play_order(tmp_path):
     frames = [bench_motion.render("sprite", t, 64) for t in range(4)]
     p.write_bytes(_strip(frames))
     z, g = tmp_path / "f.zip", tmp_path / "a.gif"
-    r = run_cli("animate", p, "--rows", "1", "--cols", "4", "--smooth", "2", "--hold", "2:400", "--zip", z, "--gif", g, "--json")
+    r = run_cli(
+        "animate", p, "--rows", "1", "--cols", "4", "--smooth", "2", "--hold", "2:400", "--zip", z, "--gif", g, "--json"
+    )
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)
     got = _zip_frames(z.read_bytes())
