@@ -324,6 +324,17 @@ def _motion_view(run) -> dict:
     return {"hint": summary.seam_markdown(a), "plot": str(plot), "rows": summary.timing_rows(a)}
 
 
+def timing_edited(table, view, hold=""):
+    """Edits in the timing table's "shows (ms)" column become holds (the Hold frames box)."""
+    if not view:
+        return gr.skip()
+    rows = table.values.tolist() if hasattr(table, "values") else list((table or {}).get("data", table) or [])
+    try:
+        return summary.holds_from_table(rows, view["rows"], hold or "")
+    except GridanimError as e:
+        raise _error(e) from None
+
+
 def show_motion(view):
     """Fill the seam hint, plot and timing table from :func:`animate_grid`'s state."""
     if not view:
@@ -495,8 +506,9 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
                         seam_md = gr.Markdown("", elem_id="seam-hint")
                         seam_plot = gr.Image(label="Change per step (red: last → first)", type="filepath",
                                              interactive=False, elem_id="seam-plot", height=150, buttons=[])
-                    timing_table = gr.Dataframe(headers=summary.TIMING_HEADERS, label="Per-frame timing",
-                                                interactive=False, elem_id="timing-table", max_height=260)
+                    timing_table = gr.Dataframe(headers=summary.TIMING_HEADERS, label="Per-frame timing (edit a frame's ms "
+                                                "to hold it, then Make animation)", interactive=True,
+                                                static_columns=[0, 1, 3], elem_id="timing-table", max_height=260)
                     a_files = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_id="anim-files")
 
         # -------------------------------------------------------------- History
@@ -564,6 +576,8 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
     ).then(
         show_motion, motion_state, [seam_md, seam_plot, timing_table], api_visibility="private", show_progress="hidden"
     )
+    timing_table.input(timing_edited, [timing_table, motion_state, hold], hold, api_visibility="private",
+                       show_progress="hidden")
 
     history_outputs = [history, history_ids, history_note, history_pick, history_md]
     history_refresh.click(history_list, None, history_outputs, api_visibility="private")

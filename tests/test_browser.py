@@ -182,7 +182,7 @@ def test_animate_tab_shows_the_loop_seam_hint_plot_and_timing(page, tmp_path):
     hint = page.locator("#seam-hint")
     expect(hint).to_contain_text("Loop seam", timeout=60000)
     expect(hint).to_contain_text("jumps from frame 8 back to frame 1")
-    expect(hint).to_contain_text("pingpong")
+    expect(hint).to_contain_text("Order: pingpong")  # in the app's words, not the CLI's
     plot = page.locator("#seam-plot img").first
     expect(plot).to_have_attribute("src", re.compile(r"\.png$"), timeout=30000)
     with Image.open(io.BytesIO(fetch(page, plot.get_attribute("src")))) as im:
@@ -196,6 +196,16 @@ def test_animate_tab_shows_the_loop_seam_hint_plot_and_timing(page, tmp_path):
     expect(table).to_contain_text("shows (ms)")
     expect(table).to_contain_text("300")
     shot(page, "animate-seam.png")
+
+    # editing a frame's delay in the table writes a hold, which the next run uses
+    cell = table.locator('[data-row="2"][data-col="2"]')  # frame 3's "shows (ms)" (a td, or a div when virtualised)
+    cell.dblclick()
+    editor = table.locator("input, textarea").first
+    editor.fill("450")
+    editor.press("Enter")
+    expect(page.locator("#a-hold input, #a-hold textarea").first).to_have_value("1:300,3:450", timeout=10000)
+    page.locator("#anim-btn").click()
+    expect(table.locator('[data-row="2"][data-col="2"]')).to_have_text("450", timeout=60000)
 
 
 def test_generate_tab_shows_an_estimate_then_generates_with_the_visitors_key(page, fake, app_server):

@@ -286,3 +286,18 @@ def test_animate_without_smooth_does_not_import_opencv(tmp_path):
 
     r = subprocess.run([sys.executable, "-c", code, str(p)], cwd=REPO_ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+def test_timing_table_edits_become_holds():
+    from gridanim.summary import holds_from_table, timing_rows
+
+    anim = animate(_strip(_orbit(4, jump=False)), AnimateOptions(rows=1, cols=4, fps=10, hold="1:300"))
+    shown = timing_rows(anim)
+    assert [r[2] for r in shown] == [300, 100, 100, 100]
+    edited = [list(r) for r in shown]
+    edited[2][2] = "450"  # the browser sends edited cells as text
+    assert holds_from_table(edited, shown, "1:300") == "1:300,3:450"
+    assert holds_from_table(shown, shown, "") == ""
+    edited[2][2] = "soon"
+    with pytest.raises(InputError, match="milliseconds"):
+        holds_from_table(edited, shown, "")
