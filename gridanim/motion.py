@@ -43,8 +43,8 @@ FLOW_SIDE = 256  # longest side the flow is computed at
 DIS_PATCH = 12
 DIS_BIG_PATCH_SIDE = 200  # flow images up to this side use DIS_PATCH
 MIN_CONSISTENT = 0.5  # share of changing pixels whose flow must pass the check
-MAX_MOTION = 0.25  # 95th-percentile motion, as a share of the shorter side, above which a pair is not trusted
-AGREE_RATIO = 0.85  # warped halves must disagree less than this share of the raw frames' difference
+MAX_MOTION = 0.25  # 95th-percentile motion, as a share of the longer side, above which a pair is not trusted
+AGREE_RATIO = 0.95  # warped halves must disagree less than this share of the raw frames' difference
 PHOTO_SIGMA = 8.0  # grey levels: how fast a colour mismatch lowers a side's say in a pixel
 SEAM_HIGH = 2.0  # loop_seam above this is a visible jump
 
@@ -239,7 +239,7 @@ def flow_pair(
     stats = {"consistent": round(share, 3), "motion_p95_px": round(p95, 1)}
     if share < MIN_CONSISTENT:
         return _fallback(a, b, n, alpha_a, alpha_b, f"only {share:.0%} of the moving pixels could be followed", stats)
-    if p95 > MAX_MOTION * min(h, w):
+    if p95 > MAX_MOTION * max(h, w):
         return _fallback(a, b, n, alpha_a, alpha_b, f"the motion ({p95:.0f} px) is too large to follow", stats)
     has_alpha = alpha_a is not None and alpha_b is not None
     if has_alpha:  # the mask travels as a fourth channel, warped and blended exactly like the colours
