@@ -141,7 +141,7 @@ def animate(source, options: AnimateOptions | None = None, *, layout: Layout | N
     from .motion import loop_seam, seam_hint
 
     seam, steps = loop_seam(frames)
-    hint = seam_hint(frames, seq, seam, smoothing=opts.smooth, order=opts.order)
+    hint = seam_hint(frames, seq, seam, smoothing=opts.smooth, order=opts.order, steps=steps)
     if hint:
         warnings.append(hint)
     alphas = None

@@ -330,18 +330,27 @@ def loop_seam(frames: Sequence[Frame]) -> tuple[float, list[float]]:
 
 
 def seam_hint(
-    frames: Sequence[Frame], sequence: Sequence[int], score: float, *, smoothing: int = 0, order: str = "forward"
+    frames: Sequence[Frame],
+    sequence: Sequence[int],
+    score: float,
+    *,
+    smoothing: int = 0,
+    order: str = "forward",
+    steps: Sequence[float] | None = None,
 ) -> str | None:
     """One concrete suggestion when the seam is a visible jump (or a stall), else None.
 
     ``sequence`` holds the 0-based grid frame of every played frame, so the
-    hint names frames as the user numbers them.
+    hint names frames as the user numbers them; ``steps`` are
+    :func:`loop_seam`'s step changes (measured again when not given).
     """
     n = len(frames)
     if n < 3:
         return None
     last, first = sequence[-1] + 1, sequence[0] + 1
-    steps = step_changes(frames)
+    if 0.25 <= score <= SEAM_HIGH:
+        return None
+    steps = list(steps) if steps is not None else step_changes(frames)
     typical = float(np.median(steps[:-1]))
     if score < 0.25 and typical > 2 * NOISE_FLOOR:
         return (
