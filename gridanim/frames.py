@@ -359,6 +359,7 @@ def inbetween(
     alphas: Sequence[np.ndarray] | None = None,
     wrap: bool = True,
     sequence: Sequence[int] | None = None,
+    pixel_art: bool | None = None,
 ) -> Inbetweens:
     """Insert ``n`` in-betweens after every frame (``wrap``: the last -> first pair too).
 
@@ -368,7 +369,8 @@ def inbetween(
     flow method inserts nothing, so no new colour appears (a warning says so).
     ``alphas`` (one HxW mask per frame) get the same in-betweens.
     ``sequence`` (grid frame per played frame, 0-based) only names frames in
-    warnings.
+    warnings. ``pixel_art`` is what the caller already knows about the grid
+    (None: :func:`gridanim.motion.looks_like_pixel_art` checks the frames).
     """
     if n < 0:
         raise InputError(f"--smooth must be 0 or more, got {n}")
@@ -383,7 +385,9 @@ def inbetween(
     from . import motion
 
     warnings: list[str] = []
-    if method == "flow" and motion.looks_like_pixel_art(frames):
+    if pixel_art is None and method == "flow":
+        pixel_art = motion.looks_like_pixel_art(frames)
+    if method == "flow" and pixel_art:
         warnings.append(
             f"--smooth {n} was skipped: these look like pixel art, whose frames must stay exact "
             "(in-betweens would add colours); use --inbetween blend to cross-fade anyway"
