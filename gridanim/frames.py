@@ -393,7 +393,11 @@ def inbetween(
             "(in-betweens would add colours); use --inbetween blend to cross-fade anyway"
         )
         return Inbetweens(frames, al, 0, [], warnings)
-    engine = motion.FlowEngine(frames[0].shape[:2]) if method == "flow" else None
+    fh, fw = frames[0].shape[:2]
+    if method == "flow" and (max(fh, fw) < motion.MIN_FLOW_SIDE or min(fh, fw) < 8):
+        warnings.append(f"frames of {fw}x{fh} are too small to follow the motion: in-betweens are cross-fades")
+        method = "blend"
+    engine = motion.FlowEngine((fh, fw)) if method == "flow" else None
     count = len(frames) if wrap else len(frames) - 1
     out: list[Frame] = []
     out_a: list[np.ndarray] | None = [] if al is not None else None

@@ -40,6 +40,7 @@ import numpy as np
 from .types import Frame
 
 FLOW_SIDE = 256  # longest side the flow is computed at
+MIN_FLOW_SIDE = 24  # DIS needs a side of at least ~17 px; smaller frames are cross-faded
 DIS_PATCH = 12
 DIS_BIG_PATCH_SIDE = 200  # flow images up to this side use DIS_PATCH
 MIN_CONSISTENT = 0.5  # share of changing pixels whose flow must pass the check

@@ -66,6 +66,14 @@ def test_flow_falls_back_per_pair_when_nothing_matches():
     assert any("fell back to cross-fades for frames 1->2" in w for w in res.warnings)
 
 
+def test_tiny_frames_are_cross_faded_with_a_warning():
+    rng = np.random.default_rng(1)
+    frames = [rng.integers(0, 256, (12, 16, 3), dtype=np.uint8) for _ in range(3)]
+    res = fr.inbetween(frames, 1)
+    assert res.pair_methods == ["blend"] * 3 and len(res.frames) == 6
+    assert any("too small" in w for w in res.warnings)
+
+
 def test_inbetweens_cover_the_wrap_and_keep_counts():
     frames = [bench_motion.render("sprite", t, 64) for t in (0, 1, 2)]
     res = fr.inbetween(frames, 2)
