@@ -11,8 +11,10 @@ Run it three ways with the same file:
 API endpoints (stable; every input after the first has a default):
 
 * ``/animate`` (grid image file, rows, cols, inset, fps, order, custom_order,
-  drop, stabilize, smooth, gif_quality, gif_max_kb, max_size, sprite_sheet) ->
-  (GIF, MP4, downloads, summary, numbered cut);
+  drop, stabilize, smooth, gif_quality, gif_max_kb, max_size, transparent,
+  scale, sprite_sheet, inbetween, hold) -> (GIF, MP4, downloads, summary,
+  numbered cut); the loop-seam hint, its plot and the per-frame timing table
+  follow in the page;
 * ``/generate`` (prompt, style, rows, cols, shape, model, quality, fps,
   partial_images, reference, layout_guide, api_key) ->
   (GIF, MP4, cost text, numbered cut, frames, downloads, status);
@@ -293,6 +295,8 @@ def animate_grid(
     transparent=False,
     scale=SCALE_AUTO,
     sprite_sheet=True,
+    inbetween="flow",
+    hold="",
 ):
     """Cut a grid into frames and write GIF, MP4, WebP, a frames ZIP and (by default) a sprite sheet ZIP."""
     path = _path(grid)
@@ -312,13 +316,47 @@ def animate_grid(
         max_size=int(max_size) if max_size else None,
         transparent=bool(transparent),
         scale=_scale(scale),
+        inbetween=inbetween or "flow",
+        hold=(hold or "").strip(),
     )
     try:
         formats = ("gif", "mp4", "webp", "zip") + (("sheet",) if sprite_sheet else ())
         run = session.animate_to_files(path, opts, formats=formats)
     except GridanimError as e:
         raise _error(e) from None
-    return str(run.files["gif"]), str(run.files["mp4"]), run.downloads, summary.animation_markdown(run), str(run.cut)
+    motion_view = _motion_view(run)
+    return (
+        str(run.files["gif"]), str(run.files["mp4"]), run.downloads, summary.animation_markdown(run), str(run.cut),
+        motion_view,
+    )
+
+
+def _motion_view(run) -> dict:
+    """The loop-seam hint, its plot (a PNG in the run folder) and the per-frame timing rows of one animate run."""
+    from gridanim.motion import seam_plot_png
+
+    a = run.anim
+    plot = run.run_dir / "loop_seam.png"
+    plot.write_bytes(seam_plot_png(a.step_changes, a.sequence))
+    return {"hint": summary.seam_markdown(a), "plot": str(plot), "rows": summary.timing_rows(a)}
+
+
+def timing_edited(table, view, hold=""):
+    """Edits in the timing table's "shows (ms)" column become holds (the Hold frames box)."""
+    if not view:
+        return gr.skip()
+    rows = table.values.tolist() if hasattr(table, "values") else list((table or {}).get("data", table) or [])
+    try:
+        return summary.holds_from_table(rows, view["rows"], hold or "")
+    except GridanimError as e:
+        raise _error(e) from None
+
+
+def show_motion(view):
+    """Fill the seam hint, plot and timing table from :func:`animate_grid`'s state."""
+    if not view:
+        return "", None, None
+    return view["hint"], view["plot"], view["rows"]
 
 
 def order_changed(order):
@@ -457,7 +495,16 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
                     custom_order = gr.Textbox("", label="Custom order", placeholder="1-4,6,8", visible=False)
                     with gr.Row():
                         stabilize = gr.Checkbox(False, label="Stabilise (remove jitter)")
-                        smooth = gr.Slider(0, 4, value=0, step=1, label="Smoothing (in-between frames)")
+                        smooth = gr.Slider(0, 4, value=0, step=1, label="Smoothing (in-between frames)",
+                                           elem_id="a-smooth")
+                    with gr.Row():
+                        inbetween = gr.Radio(
+                            [("Follow the motion (optical flow)", "flow"), ("Cross-fade", "blend")], value="flow",
+                            label="In-betweens", elem_id="a-inbetween",
+                            info="Flow falls back to cross-fades where it cannot follow; off for pixel art.",
+                        )
+                        hold = gr.Textbox("", label="Hold frames (frame:ms)", placeholder="e.g. 1:300,12:500",
+                                          elem_id="a-hold", info="Numbers as in the cut; other frames keep the fps.")
                     with gr.Row():
                         transparent = gr.Checkbox(False, label="Transparent background (removes a flat colour, green screen or fake checkerboard)",
                                                   elem_id="a-transparent")
@@ -479,6 +526,13 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
                                      buttons=["download", "fullscreen"], height=380)
                     a_mp4 = gr.Video(label="MP4", interactive=False, elem_id="mp4-out", height=320, autoplay=True, loop=True)
                     a_summary = gr.Markdown("", label="Summary", elem_id="anim-summary")
+                    with gr.Row(equal_height=False):
+                        seam_md = gr.Markdown("", elem_id="seam-hint")
+                        seam_plot = gr.Image(label="Change per step (red: last → first)", type="filepath",
+                                             interactive=False, elem_id="seam-plot", height=150, buttons=[])
+                    timing_table = gr.Dataframe(headers=summary.TIMING_HEADERS, label="Per-frame timing (edit a frame's ms "
+                                                "to hold it, then Make animation)", interactive=True,
+                                                static_columns=[0, 1, 3], elem_id="timing-table", max_height=260)
                     a_files = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_id="anim-files")
 
         # -------------------------------------------------------------- History
@@ -534,15 +588,20 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
         concurrency_id="detect",
     )
     order.change(order_changed, order, custom_order, api_visibility="private")
+    motion_state = gr.State(None)
     anim_btn.click(
         animate_grid,
         [grid_in, a_rows, a_cols, inset, a_fps, order, custom_order, drop, stabilize, smooth, gif_quality, gif_max_kb, max_size,
-         transparent, scale, sprite_sheet],
-        [a_gif, a_mp4, a_files, a_summary, cut_img],
+         transparent, scale, sprite_sheet, inbetween, hold],
+        [a_gif, a_mp4, a_files, a_summary, cut_img, motion_state],
         api_name="animate",
         concurrency_limit=2,
         concurrency_id="animate",
+    ).then(
+        show_motion, motion_state, [seam_md, seam_plot, timing_table], api_visibility="private", show_progress="hidden"
     )
+    timing_table.input(timing_edited, [timing_table, motion_state, hold], hold, api_visibility="private",
+                       show_progress="hidden")
 
     history_outputs = [history, history_ids, history_note, history_pick, history_md]
     history_refresh.click(history_list, None, history_outputs, api_visibility="private")

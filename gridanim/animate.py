@@ -1,7 +1,7 @@
 """The grid -> animation pipeline shared by the CLI and the app.
 
 :func:`animate` goes from an image to frames and delays (load, detect, crop,
-stabilise, resize, order, time, smooth) and says what it did in
+stabilise, resize, order, time, smooth, hold, check the loop seam) and says what it did in
 ``Animation.warnings``; :func:`render` turns that into file bytes, running the
 MP4 encode (ffmpeg, its own process) while the GIF is quantised here.
 """
@@ -37,7 +37,9 @@ class AnimateOptions:
     order: str = "forward"  # forward | reverse | pingpong | "1-4,6,8"
     drop: str = ""  # frame list removed before ordering
     stabilize: bool = False
-    smooth: int = 0  # cross-fade in-betweens per pair (loop length kept)
+    smooth: int = 0  # in-betweens per pair (loop length kept)
+    inbetween: str = "flow"  # how in-betweens are made: flow (optical flow) | blend (cross-fade)
+    hold: str = ""  # "FRAME:MS,..." grid frames (1-based) shown longer
     loop: int = 0  # GIF loop count: 0 = forever
     max_size: int | None = None  # longest side of the output frames
     gif_quality: str = "high"  # high | fast
@@ -63,6 +65,8 @@ class AnimateOptions:
             raise InputError(f"--inset must be 0 or more, got {self.inset}")
         if self.smooth < 0 or self.smooth > 8:
             raise InputError(f"--smooth must be between 0 and 8, got {self.smooth}")
+        if self.inbetween not in fr.INBETWEEN_METHODS:
+            raise InputError(f"--inbetween must be flow or blend, got {self.inbetween!r}")
         if not 0 <= self.loop <= 65535:
             raise InputError(f"--loop must be between 0 (forever) and 65535, got {self.loop}")
         if self.max_size is not None and self.max_size < 8:
@@ -101,6 +105,11 @@ class Animation:
     pixel_art: pixelart.PixelArt = pixelart.NOT_PIXEL_ART
     keyed: str | None = None  # the background --transparent removed: flat | green | magenta | checker
     scale: int = 1  # upscale the encoders apply (resolved from options.scale)
+    loop_seam: float = 1.0  # last -> first change over the typical step (1.0 = seamless, > 2 = a visible jump)
+    step_changes: list[float] = field(default_factory=list)  # change of every real step, the seam last
+    seam_hint: str | None = None  # advice when the seam is a jump (also in warnings)
+    per_pair: int = 0  # in-betweens after every real frame in ``frames``
+    pair_methods: list[str] = field(default_factory=list)  # flow / blend for each smoothed pair
 
     @property
     def frame_size(self) -> tuple[int, int]:
@@ -153,10 +162,24 @@ def animate(source, options: AnimateOptions | None = None, *, layout: Layout | N
     timing = fr.frame_timing(len(frames), fps=opts.fps, frame_ms=opts.frame_ms, distribute=not opts.uniform_delays)
     warnings.extend(timing.warnings)
     durations = timing.durations_ms
+    holds = fr.parse_holds(opts.hold, layout.frames)
+    from .motion import loop_seam, seam_hint
+
+    seam, steps = loop_seam(frames)
+    hint = seam_hint(frames, seq, seam, smoothing=opts.smooth, order=opts.order, steps=steps)
+    if hint:
+        warnings.append(hint)
+    per_pair, methods = 0, []
     if opts.smooth and len(frames) > 1:
-        frames, alphas = _split(fr.smooth(_join(frames, alphas), opts.smooth), alphas)
-        durations, sw = fr.smooth_durations(durations, opts.smooth)
-        warnings.extend(sw)
+        ib = fr.inbetween(
+            frames, opts.smooth, method=opts.inbetween, alphas=alphas, sequence=seq, pixel_art=art.is_pixel_art
+        )
+        frames, alphas, per_pair, methods = ib.frames, ib.alphas, ib.per_pair, ib.pair_methods
+        warnings.extend(ib.warnings)
+        if per_pair:
+            durations, sw = fr.smooth_durations(durations, per_pair)
+            warnings.extend(sw)
+    durations = fr.apply_holds(durations, seq, holds, per_pair)
     scale = opts.scale if opts.scale is not None else (pixelart.auto_scale(frames[0].shape[1::-1]) if art.is_pixel_art else 1)
     return Animation(
         layout=layout,
@@ -175,6 +198,11 @@ def animate(source, options: AnimateOptions | None = None, *, layout: Layout | N
         pixel_art=art,
         keyed=keyed,
         scale=scale,
+        loop_seam=seam,
+        step_changes=steps,
+        seam_hint=hint,
+        per_pair=per_pair,
+        pair_methods=methods,
     )
 
 

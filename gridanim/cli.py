@@ -37,6 +37,7 @@ EXAMPLES = f"""examples:
   {PROG} animate grid.png --order pingpong --stabilize --smooth 1 --gif out.gif
   {PROG} animate grid.png --order 1-4,6,8 --frame-ms 90 --webp out.webp --zip frames.zip
   {PROG} animate sprites.png --rows 1 --cols 8 --sheet walk.png --padding 1 --godot walk.tres
+  {PROG} animate grid.png --smooth 2 --inbetween flow --hold 1:300,12:500 --mp4 out.mp4
 """
 
 
@@ -132,7 +133,9 @@ def add_animate(sub) -> None:
     t.add_argument("--drop", default="", help="frames to leave out, e.g. 5,7-8 (numbers as in the grid, from 1)")
     t.add_argument("--inset", type=_int, default=0, help="pixels trimmed from every side of each frame")
     t.add_argument("--stabilize", action="store_true", help="line frames up to remove jitter between panels")
-    t.add_argument("--smooth", type=_int, default=0, metavar="N", help="insert N (0-8) cross-fade frames between frames, last to first included (loop length kept)")
+    t.add_argument("--smooth", type=_int, default=0, metavar="N", help="insert N (0-8) in-between frames between frames, last to first included (loop length kept)")
+    t.add_argument("--inbetween", choices=("flow", "blend"), default="flow", help="how --smooth makes in-betweens: flow (follow the motion, default) or blend (cross-fade)")
+    t.add_argument("--hold", default="", metavar="FRAME:MS,...", help="show chosen frames longer, e.g. 1:300,12:500 (numbers as in the grid)")
     t.add_argument("--max-size", type=_int, metavar="PX", help="scale frames down so the longest side is at most PX")
     t.add_argument("--background", type=_color, default=(255, 255, 255), help="colour under the MP4, which has no alpha (default #ffffff)")
     a = p.add_argument_group("transparency and pixel art")
@@ -323,6 +326,8 @@ def cmd_animate(args) -> int:
         drop=args.drop,
         stabilize=args.stabilize,
         smooth=args.smooth,
+        inbetween=args.inbetween,
+        hold=args.hold,
         loop=args.loop,
         max_size=args.max_size,
         gif_quality=args.gif_quality,
@@ -374,6 +379,9 @@ def cmd_animate(args) -> int:
             "jitter_after_px": None if anim.jitter_after is None else round(anim.jitter_after, 2),
             "stabilize": anim.stabilize_info,
             "pads": [list(p) for p in anim.pads],
+            "loop_seam": round(anim.loop_seam, 3),
+            "step_changes": [round(v, 2) for v in anim.step_changes],
+            "inbetween": {"method": args.inbetween, "per_pair": anim.per_pair, "pairs": anim.pair_methods},
             "outputs": dict(targets),
             "bytes": {f: len(data[f]) for f in targets},
             "warnings": anim.warnings,
@@ -389,6 +397,7 @@ def cmd_animate(args) -> int:
         f"{Path(args.image).name}: {layout.rows} rows x {layout.cols} columns, {layout.frames} frames",
         f"animation: {len(anim.frames)} frames of {ow}x{oh}, {anim.effective_fps:.3g} fps ({delays} ms), loop {anim.loop_ms / 1000:.2f} s",
     ]
+    lines.append(f"loop seam: {anim.loop_seam:.2f} (1.0 = like a typical step)")
     if anim.jitter_before is not None:
         how = (anim.stabilize_info or {}).get("anchor") or (anim.stabilize_info or {}).get("method", "")
         lines.append(f"stabilised: jitter {anim.jitter_before:.1f} px -> {anim.jitter_after:.1f} px ({how})")

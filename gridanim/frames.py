@@ -5,7 +5,8 @@ has been cut: cutting every cell whole and padding the frames to one size
 (:func:`cut_frames`, alphas alongside; :func:`extract_frames` for RGB only),
 removing drift by subject anchors or registration (:func:`stabilize_frames`), choosing and ordering frames
 (:func:`frame_sequence`, :func:`apply_order`), turning a rate into GIF delays
-(:func:`frame_timing`), cross-fade in-betweens (:func:`smooth`) and downscaling
+(:func:`frame_timing`), in-betweens (:func:`inbetween`: optical flow or
+cross-fade), holds (:func:`parse_holds`, :func:`apply_holds`) and downscaling
 (:func:`fit_size`).
 
 Units: durations are milliseconds, always multiples of 10 because GIF stores
@@ -763,28 +764,113 @@ def effective_fps(durations_ms: Sequence[int]) -> float:
 
 # --------------------------------------------------------------------------- smoothing
 
+INBETWEEN_METHODS = ("flow", "blend")
+
 
 def smooth(frames: Sequence[Frame], n: int) -> list[Frame]:
     """Insert ``n`` cross-fades between every pair, including last -> first.
 
     ``k`` frames become ``k * (n + 1)`` so the loop stays seamless. Pair with
     :func:`smooth_durations`, which keeps the loop's length (motion speed is
-    unchanged, the frame rate goes up).
+    unchanged, the frame rate goes up). :func:`inbetween` is the general
+    entry (flow or cross-fade, with alphas).
+    """
+    return inbetween(frames, n, method="blend").frames
+
+
+@dataclass
+class Inbetweens:
+    """Frames with in-betweens inserted, and how each pair was bridged."""
+
+    frames: list[Frame]
+    alphas: list[np.ndarray] | None
+    per_pair: int  # in-betweens after every real frame (0 when smoothing was skipped)
+    pair_methods: list[str]  # "flow" / "blend" per pair (pair i = frame i -> i + 1), [] when skipped
+    warnings: list[str] = field(default_factory=list)
+
+
+def _pairs_text(pairs: list[tuple[int, int]], sequence: Sequence[int] | None) -> str:
+    names = [(sequence[i] + 1, sequence[j] + 1) if sequence is not None else (i + 1, j + 1) for i, j in pairs]
+    text = ", ".join(f"{a}->{b}" for a, b in names[:6])
+    return text + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+
+
+def inbetween(
+    frames: Sequence[Frame],
+    n: int,
+    *,
+    method: str = "flow",
+    alphas: Sequence[np.ndarray] | None = None,
+    wrap: bool = True,
+    sequence: Sequence[int] | None = None,
+    pixel_art: bool | None = None,
+) -> Inbetweens:
+    """Insert ``n`` in-betweens after every frame (``wrap``: the last -> first pair too).
+
+    ``method`` ``flow`` follows the motion (:mod:`gridanim.motion`) and falls
+    back to a cross-fade per region, or per pair when the flow cannot be
+    trusted (said in the warnings); ``blend`` cross-fades. On pixel art the
+    flow method inserts nothing, so no new colour appears (a warning says so).
+    ``alphas`` (one HxW mask per frame) get the same in-betweens.
+    ``sequence`` (grid frame per played frame, 0-based) only names frames in
+    warnings. ``pixel_art`` is what the caller already knows about the grid
+    (None: :func:`gridanim.motion.looks_like_pixel_art` checks the frames).
     """
     if n < 0:
         raise InputError(f"--smooth must be 0 or more, got {n}")
+    if method not in INBETWEEN_METHODS:
+        raise InputError(f"unknown in-between method {method!r}: use flow or blend")
     frames = list(frames)
+    al = None if alphas is None else list(alphas)
+    if al is not None and len(al) != len(frames):
+        raise InputError(f"got {len(al)} alpha masks for {len(frames)} frames")
     if n == 0 or len(frames) < 2:
-        return frames
+        return Inbetweens(frames, al, 0, [])
+    from . import motion
+
+    warnings: list[str] = []
+    if pixel_art is None and method == "flow":
+        pixel_art = motion.looks_like_pixel_art(frames)
+    if method == "flow" and pixel_art:
+        warnings.append(
+            f"--smooth {n} was skipped: these look like pixel art, whose frames must stay exact "
+            "(in-betweens would add colours); use --inbetween blend to cross-fade anyway"
+        )
+        return Inbetweens(frames, al, 0, [], warnings)
+    fh, fw = frames[0].shape[:2]
+    if method == "flow" and (max(fh, fw) < motion.MIN_FLOW_SIDE or min(fh, fw) < 8):
+        warnings.append(f"frames of {fw}x{fh} are too small to follow the motion: in-betweens are cross-fades")
+        method = "blend"
+    engine = motion.FlowEngine((fh, fw)) if method == "flow" else None
+    count = len(frames) if wrap else len(frames) - 1
     out: list[Frame] = []
-    for i, a in enumerate(frames):
-        b = frames[(i + 1) % len(frames)]
+    out_a: list[np.ndarray] | None = [] if al is not None else None
+    methods: list[str] = []
+    failed: dict[str, list[tuple[int, int]]] = {}
+    for i in range(count):
+        j = (i + 1) % len(frames)
+        a, b = frames[i], frames[j]
+        aa, ab = (al[i], al[j]) if al is not None else (None, None)
+        if engine is not None:
+            r = motion.flow_pair(engine, a, b, n, aa, ab)
+        else:
+            r = motion._blend_pair(a, b, n, aa, ab)
+        methods.append(r.method)
+        if r.reason:
+            failed.setdefault(r.reason, []).append((i, j))
         out.append(a)
-        fa, fb = a.astype(np.float32), b.astype(np.float32)
-        for k in range(1, n + 1):
-            t = k / (n + 1)
-            out.append((fa * (1.0 - t) + fb * t + 0.5).astype(np.uint8))
-    return out
+        out.extend(r.frames)
+        if out_a is not None:
+            out_a.append(aa)
+            out_a.extend(r.alphas or [])
+    if not wrap:
+        out.append(frames[-1])
+        if out_a is not None:
+            out_a.append(al[-1])
+    for reason, pairs in failed.items():
+        pairs_text = _pairs_text(pairs, sequence)
+        warnings.append(f"flow in-betweens fell back to cross-fades for frames {pairs_text}: {reason}")
+    return Inbetweens(out, out_a, n, methods, warnings)
 
 
 def smooth_durations(durations_ms: Sequence[int], n: int) -> tuple[list[int], list[str]]:
@@ -807,6 +893,65 @@ def smooth_durations(durations_ms: Sequence[int], n: int) -> tuple[list[int], li
             f"so the loop gets longer ({sum(out)} ms instead of {before} ms); lower --smooth or --fps"
         )
     return out, warnings
+
+
+# --------------------------------------------------------------------------- holds
+
+_HOLD = re.compile(r"^(\d+)\s*:\s*(\d+(?:\.\d*)?)\s*(?:ms)?$")
+
+
+def parse_holds(spec: str | None, n: int) -> dict[int, int]:
+    """``"1:300,12:500"`` -> ``{0: 300, 11: 500}``: grid frame (1-based in the text) -> delay in ms.
+
+    Delays are rounded to whole centiseconds (GIF's unit) and must be 20 ms to
+    655 s. An empty spec means no holds.
+    """
+    text = (spec or "").strip()
+    if not text:
+        return {}
+    out: dict[int, int] = {}
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        m = _HOLD.match(part)
+        if not m:
+            raise InputError(f"cannot read {part!r} in --hold {spec!r}: use FRAME:MS pairs like 1:300,12:500")
+        k, ms = int(m.group(1)), float(m.group(2))
+        if not 1 <= k <= n:
+            raise InputError(f"--hold frame {k} is out of range: this grid has frames 1-{n}")
+        rounded = int(np.floor(ms / GIF_TICK_MS + 0.5)) * GIF_TICK_MS
+        if not MIN_FRAME_MS <= rounded <= MAX_FRAME_MS:
+            raise InputError(f"--hold {k}:{ms:g} must be between {MIN_FRAME_MS} ms and {MAX_FRAME_MS // 1000} s")
+        out[k - 1] = rounded
+    return out
+
+
+def format_holds(holds: dict[int, int]) -> str:
+    """Inverse of :func:`parse_holds` (1-based frame numbers, sorted)."""
+    return ",".join(f"{k + 1}:{v}" for k, v in sorted(holds.items()))
+
+
+def apply_holds(
+    durations_ms: Sequence[int], sequence: Sequence[int], holds: dict[int, int], per_pair: int = 0
+) -> list[int]:
+    """Give every played occurrence of a held grid frame its hold delay.
+
+    ``durations_ms`` are the output delays (in-betweens included, ``per_pair``
+    after every real frame); ``sequence[i]`` is the grid frame of real frame
+    ``i``. The real frame itself shows for the hold; its in-betweens keep
+    their share, so the motion out of the held pose is as fast as before.
+    """
+    out = list(durations_ms)
+    if not holds:
+        return out
+    step = per_pair + 1
+    if len(out) != len(sequence) * step:
+        raise InputError(f"{len(out)} delays do not match {len(sequence)} frames with {per_pair} in-betweens each")
+    for i, g in enumerate(sequence):
+        if g in holds:
+            out[i * step] = holds[g]
+    return out
 
 
 # --------------------------------------------------------------------------- size

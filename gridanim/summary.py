@@ -111,6 +111,64 @@ def animation_markdown(files: Any) -> str:
     return out
 
 
+TIMING_HEADERS = ["#", "grid frame", "shows (ms)", "in-betweens (ms)"]
+
+
+def app_terms(text: str) -> str:
+    """A CLI hint in the app's words: ``--order pingpong`` -> *Order: pingpong*, and so on."""
+    import re
+
+    text = text.replace(" (app: Leave out frames)", "")
+    text = re.sub(r"--order (\w+)", r"*Order: \1*", text)
+    text = re.sub(r"--smooth (\d+)", r"*Smoothing: \1*", text)
+    return re.sub(r"--drop ([\d,-]+)", r"*Leave out frames: \1*", text)
+
+
+def seam_markdown(a: Any) -> str:
+    """The loop-seam figure and, when it is a jump, what to do (beside the result in the app)."""
+    from .motion import SEAM_HIGH
+
+    head = f"**Loop seam {a.loop_seam:.2f}**"
+    if a.seam_hint:
+        return f"{head} (1.0 = like a typical step)\n\nTip: {app_terms(a.seam_hint)}"
+    if a.loop_seam > SEAM_HIGH:
+        return f"{head}: the last → first step is a jump, already softened by the settings you chose"
+    return f"{head}: last → first looks like any other step (1.0 = seamless)"
+
+
+def timing_rows(a: Any) -> list[list]:
+    """One row per played real frame: place, grid frame, its delay, its in-betweens' delays."""
+    step = a.per_pair + 1
+    rows = []
+    for i, g in enumerate(a.sequence):
+        d = a.durations_ms[i * step : (i + 1) * step]
+        rows.append([i + 1, g + 1, d[0], "+".join(str(x) for x in d[1:]) or "-"])
+    return rows
+
+
+def holds_from_table(rows: list, shown: list, hold: str = "") -> str:
+    """The Hold frames text after edits to a timing table (``rows``) first shown as ``shown``.
+
+    A row whose "shows (ms)" changed holds its grid frame for that long; holds
+    already typed are kept (an edit of the same frame wins).
+    """
+    from .errors import InputError
+    from .frames import format_holds, parse_holds
+
+    n = max([int(r[1]) for r in shown] or [1])
+    holds = parse_holds(hold, n)
+    for new, old in zip(rows, shown, strict=False):
+        ms = str(new[2]).strip()
+        if ms == str(old[2]):
+            continue
+        try:
+            value = float(ms)
+        except ValueError:
+            raise InputError(f"{ms!r} is not a number of milliseconds: type a delay like 300") from None
+        holds.update(parse_holds(f"{int(old[1])}:{value:g}", n))
+    return format_holds(holds)
+
+
 def status_markdown(step: Any, partial_images: int) -> str:
     """The one status line under Generate while OpenAI works (plain text: no emoji font needed)."""
     s = f"{step.elapsed_s:.0f} s"

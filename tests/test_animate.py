@@ -46,7 +46,7 @@ def test_animate_accepts_every_source_kind(tmp_path, source_kind):
 
 def test_animate_order_drop_smooth_and_timing():
     img, layout = _grid()
-    opts = AnimateOptions(order="pingpong", drop="2", smooth=1, fps=8)
+    opts = AnimateOptions(order="pingpong", drop="2", smooth=1, fps=8, inbetween="blend")  # flat tiles: flow skips
     anim = animate(img, opts, layout=layout)
     assert anim.sequence == [0, 2, 3, 4, 5, 4, 3, 2]
     assert len(anim.frames) == 16  # one in-between per pair, wrap included

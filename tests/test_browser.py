@@ -162,6 +162,64 @@ def test_animate_tab_uploads_a_grid_and_plays_the_gif_and_mp4(page, tmp_path):
     shot(page, "animate.png")
 
 
+def _sliding_disc_grid(rows: int = 2, cols: int = 4, cell=(90, 70), gutter: int = 10, border: int = 12):
+    """A grid whose disc slides left to right and snaps back: a loop with a jump at the seam."""
+    import numpy as np
+
+    cw, ch = cell
+    size = (2 * border + rows * ch + (rows - 1) * gutter, 2 * border + cols * cw + (cols - 1) * gutter, 3)
+    img = np.full(size, 255, np.uint8)
+    yy, xx = np.mgrid[0:ch, 0:cw].astype(np.float32)
+    n = rows * cols
+    for k in range(n):
+        r, c = divmod(k, cols)
+        cx = 18 + (cw - 36) * k / (n - 1)
+        a = np.clip(14 - np.hypot(xx - cx, yy - ch / 2), 0, 1)[..., None]
+        tile = np.array([60, 90, 140]) * (1 - a) + np.array([220, 50, 40]) * a
+        y, x = border + r * (ch + gutter), border + c * (cw + gutter)
+        img[y : y + ch, x : x + cw] = tile.astype(np.uint8)
+    return img
+
+
+def test_animate_tab_shows_the_loop_seam_hint_plot_and_timing(page, tmp_path):
+    grid = tmp_path / "slide.png"
+    Image.fromarray(_sliding_disc_grid()).save(grid)
+    page.get_by_role("tab", name="Animate a grid").click()
+    page.locator("#grid-in input[type=file]").set_input_files(str(grid))
+    expect(page.locator("#layout-md")).to_contain_text("2 rows × 4 columns", timeout=30000)
+    expect(page.locator("#a-inbetween")).to_contain_text("optical flow")
+    page.locator("#a-hold input, #a-hold textarea").first.fill("1:300")
+    page.locator("#anim-btn").click()
+
+    hint = page.locator("#seam-hint")
+    expect(hint).to_contain_text("Loop seam", timeout=60000)
+    expect(hint).to_contain_text("jumps from frame 8 back to frame 1")
+    expect(hint).to_contain_text("Order: pingpong")  # in the app's words, not the CLI's
+    plot = page.locator("#seam-plot img").first
+    expect(plot).to_have_attribute("src", re.compile(r"\.png$"), timeout=30000)
+    with Image.open(io.BytesIO(fetch(page, plot.get_attribute("src")))) as im:
+        rgb = im.convert("RGB")
+        w, h = rgb.size
+        px = [rgb.getpixel((x, y)) for x in range(w) for y in range(0, h, 4)]
+    red = sum(1 for r, g, b in px if r > 180 and g < 90 and b < 90)
+    blue = sum(1 for r, g, b in px if b > 150 and r < 130)
+    assert red > 20 and blue > 20, (red, blue)  # the seam bar stands out from the other steps
+    table = page.locator("#timing-table")
+    expect(table).to_contain_text("shows (ms)")
+    expect(table).to_contain_text("300")
+    shot(page, "animate-seam.png")
+
+    # editing a frame's delay in the table writes a hold, which the next run uses
+    cell = table.locator('[data-row="2"][data-col="2"]')  # frame 3's "shows (ms)" (a td, or a div when virtualised)
+    cell.dblclick()
+    editor = table.locator("input, textarea").first
+    editor.fill("450")
+    editor.press("Enter")
+    expect(page.locator("#a-hold input, #a-hold textarea").first).to_have_value("1:300,3:450", timeout=10000)
+    page.locator("#anim-btn").click()
+    expect(table.locator('[data-row="2"][data-col="2"]')).to_have_text("450", timeout=60000)
+
+
 def test_generate_tab_shows_an_estimate_then_generates_with_the_visitors_key(page, fake, app_server):
     estimate = page.locator("#gen-estimate")
     expect(estimate).to_contain_text("$")
