@@ -91,7 +91,8 @@ def panel_grid(seed: int, *, size=None, rows=None, cols=None, gutter=None, borde
     g = int(rng.integers(0, 31)) if gutter is None else gutter
     border = int(rng.integers(0, 25)) if border is None else border
     gutter_colour = GUTTER_COLOURS[int(rng.integers(0, len(GUTTER_COLOURS)))]
-    uneven = lambda n: [max(0, g + int(rng.integers(-min(g, 3), min(g, 3) + 1))) for _ in range(n)]
+    def uneven(n):
+        return [max(0, g + int(rng.integers(-min(g, 3), min(g, 3) + 1))) for _ in range(n)]
     xs = _split(W - 2 * border, cols, uneven(cols - 1), rng, 0.03)
     ys = _split(H - 2 * border, rows, uneven(rows - 1), rng, 0.03)
     img = np.empty((H, W, 3), np.uint8)
@@ -166,3 +167,66 @@ def inside(box, truth_box) -> bool:
     x, y, w, h = box
     tx, ty, tw, th = truth_box
     return x >= tx and y >= ty and x + w <= tx + tw and y + h <= ty + th
+
+
+# --------------------------------------------------------------------------- #
+# Scoring detected boxes against manifest-style truth
+
+
+def box_errors(box, truth_box) -> tuple[float, int, int]:
+    """(IoU, px reaching past the truth on the worst side, px of the truth clipped on the worst side)."""
+    x, y, w, h = box
+    tx, ty, tw, th = truth_box
+    past = max(tx - x, ty - y, (x + w) - (tx + tw), (y + h) - (ty + th), 0)
+    clip = max(x - tx, y - ty, (tx + tw) - (x + w), (ty + th) - (y + h), 0)
+    return iou(box, truth_box), past, clip
+
+
+def _in_ranges(v: int, ranges) -> bool:
+    return any(a <= v <= b for a, b in ranges)
+
+
+def grade_boxes(entry: dict, boxes, cells, rows: int, cols: int) -> dict:
+    """How a detected layout's boxes compare with one manifest entry's box truth.
+
+    ``divided``/``touching``/``sprite``: frame i against truth box i (IoU, past, clip).
+    ``nogutter``: every interior side of every box must lie in that axis' ``cut_ranges``
+    (a range [a, b] holds the first pixel of the next cell), except the sides of frames
+    listed in ``crossing_frames``. Returns {"ok": bool, "worst": str, ...figures}.
+    """
+    kind = entry["box_kind"]
+    out = {"kind": kind, "ok": True, "worst": ""}
+    if (rows, cols, len(boxes)) != (entry["rows"], entry["cols"], entry["frames"]):
+        out.update(ok=False, worst=f"layout {rows}x{cols}/{len(boxes)}")
+        return out
+    if kind != "nogutter":
+        errs = [box_errors(b, t) for b, t in zip(boxes, entry["boxes"], strict=False)]
+        out["min_iou"] = min(e[0] for e in errs)
+        out["max_past"] = max(e[1] for e in errs)
+        out["max_clip"] = max(e[2] for e in errs)
+        clip_ok = 0 if kind == "sprite" else 2
+        out["ok"] = out["min_iou"] >= 0.95 and out["max_past"] <= 2 and out["max_clip"] <= clip_ok
+        out["worst"] = f"iou {out['min_iou']:.3f} past {out['max_past']} clip {out['max_clip']}"
+        return out
+    ranges = entry["cut_ranges"]
+    exempt = {(c["frame"], side) for c in entry.get("crossing_frames") or [] for side in c["edges"]}
+    bad = []
+    for i, ((x, y, w, h), (r, c)) in enumerate(zip(boxes, cells, strict=False)):
+        sides = []
+        if c > 0:
+            sides.append(("left", x, "x"))
+        if c < cols - 1:
+            sides.append(("right", x + w, "x"))
+        if r > 0:
+            sides.append(("top", y, "y"))
+        if r < rows - 1:
+            sides.append(("bottom", y + h, "y"))
+        for side, v, axis in sides:
+            if (i + 1, side) in exempt or axis not in ranges:
+                continue
+            if not _in_ranges(v, ranges[axis]):
+                bad.append(f"f{i + 1} {side}={v}")
+    out["bad_cuts"] = bad
+    out["ok"] = not bad
+    out["worst"] = f"{len(bad)} cuts outside cut_ranges {' '.join(bad[:4])}" if bad else "all cuts in cut_ranges"
+    return out

@@ -194,7 +194,7 @@ def test_no_false_disagreement_when_one_axis_shows_nothing():
 
 
 def test_median_helpers_give_numpys_values():
-    from gridanim.layout import _median0, _median1, _median_lines, _percentile95
+    from gridanim.layout.evidence import _median0, _median1, _median_lines, _percentile95
 
     rng = np.random.default_rng(1)
     for n in list(range(1, 12)) + [160, 163, 327]:
@@ -213,7 +213,7 @@ def test_median_helpers_give_numpys_values():
 
 
 def test_foreground_map_is_the_float_distance_map():
-    from gridanim.layout import _cheb, _foreground
+    from gridanim.layout.evidence import _cheb, _foreground
 
     rng = np.random.default_rng(2)
     for tol in (18.0, 27.3, 18.000001, 60.0):
