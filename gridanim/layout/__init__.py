@@ -118,9 +118,9 @@ def _is_blank(rgb: np.ndarray, fg: np.ndarray | None, box) -> bool:
     x, y, bw, bh = box
     if bw <= 0 or bh <= 0:
         return True
+    dx, dy = bw // 10, bh // 10  # the middle of the cell: JPEG ringing along the cuts is no content
     if fg is not None:
-        return int(fg[y : y + bh, x : x + bw].sum()) <= max(2, bw * bh // 5000)
-    dx, dy = bw // 10, bh // 10
+        return int(fg[y + dy : y + bh - dy, x + dx : x + bw - dx].sum()) <= max(2, bw * bh // 500)
     cell = rgb[y + dy : y + bh - dy : 2, x + dx : x + bw - dx : 2]
     return cell.size == 0 or float(cell.astype(np.float32).std(axis=(0, 1)).max()) < 3.0
 
@@ -179,6 +179,8 @@ def _sprite_sheet(rgb, alpha, rows, cols) -> Layout | None:
     lat = sprite_lattice(fg, rows, cols)
     if lat is None:
         return None
+    if method == "sprite+key" and not _key_inside_cells(fg, lat):
+        return None  # a flat gutter around painted panels: the key is between the cells, not around sprites
     big = h * w > WORK_MAX_PIXELS
     if big and (lat.x.margin or lat.x.spacing or lat.y.margin or lat.y.spacing):
         return None  # a large painted sheet with one empty line here and there is not a packed sheet
@@ -199,6 +201,17 @@ def _sprite_sheet(rgb, alpha, rows, cols) -> Layout | None:
         if msg:
             warnings.append(msg)
     return Layout(lat.y.n, lat.x.n, tuple(boxes), tuple(cells), (w, h), tuple(warnings), method, conf, alts)
+
+
+def _key_inside_cells(fg: np.ndarray, lat) -> bool:
+    shares = []
+    for y0, y1 in lat.y.spans():
+        for x0, x1 in lat.x.spans():
+            dy, dx = (y1 - y0) // 5, (x1 - x0) // 5
+            inner = fg[y0 + dy : y1 - dy, x0 + dx : x1 - dx]
+            if inner.size:
+                shares.append(1.0 - float(inner.mean()))
+    return bool(shares) and _median1(shares) >= 0.1
 
 
 # --------------------------------------------------------------------------- #
@@ -273,7 +286,8 @@ def _general(rgb, alpha, rows, cols) -> Layout:
     yb = _bounds_src(yfit, s, h)
     if kind == "background":
         full_fg = _full_foreground(rgb, alpha, work)
-        boxes, cells = _shared_boxes(full_fg, xfit, yfit, xb, yb, s)
+        ref = work.bg[0] if work.bg is not None else None
+        boxes, cells = _shared_boxes(rgb, full_fg, xfit, yfit, xb, yb, s, ref, thr)
         blank_fg = full_fg
     else:
         boxes, cells = _cut_boxes(rgb, img, fg, work.tol, xfit, yfit, xb, yb, s, kind, colour, thr)
@@ -329,25 +343,50 @@ def _even(lo: int, hi: int, n: int) -> list[float]:
     return [lo + k * (hi - lo) / n for k in range(1, n)]
 
 
-def _shared_boxes(fg, xfit, yfit, xb, yb, s):
-    """Subjects on one background: cuts where no subject runs across (straight unless impossible)."""
+def _shared_boxes(rgb, fg, xfit, yfit, xb, yb, s, ref, thr):
+    """Subjects on one background: cuts where no subject runs across (straight unless impossible).
+
+    A divider drawn between the subjects (a cross, a guide frame) is a cut by
+    itself, left out of both cells; so is a frame line along the image edge.
+    """
+    h, w = fg.shape
     px = (xb[1] - xb[0]) / xfit.n
     py = (yb[1] - yb[0]) / yfit.n
     ex, ey = _even(*xb, xfit.n), _even(*yb, yfit.n)
     ax, ay = [c * s for c in xfit.cuts], [c * s for c in yfit.cuts]
+    cols_lines = rgb if ref is not None else None
+    rows_lines = rgb.transpose(1, 0, 2) if ref is not None else None
+
+    def dividers(lines, nominal, pitch):
+        if lines is None:
+            return [None] * len(nominal)
+        return [bx.divider_run(lines, c, max(4.0, 0.06 * pitch), ref, thr, int(0.2 * pitch)) for c in nominal]
+
+    dx, dy = dividers(cols_lines, ex, px), dividers(rows_lines, ey, py)
     ys, _ = bx.shared_cuts(fg.T, ey, ay, py, [])
     xs, _ = bx.shared_cuts(fg, ex, ax, px, [])
     yedges = [yb[0]] + ys + [yb[1]]
     xedges = [xb[0]] + xs + [xb[1]]
     # bend per band only where no straight cut is free
-    _, xs_by_row = bx.shared_cuts(fg, ex, ax, px, list(zip(yedges[:-1], yedges[1:], strict=False)))
-    _, ys_by_col = bx.shared_cuts(fg.T, ey, ay, py, list(zip(xedges[:-1], xedges[1:], strict=False)))
+    _, xs_by_row = bx.shared_cuts(fg, ex, ax, px, list(zip(yedges[:-1], yedges[1:], strict=True)))
+    _, ys_by_col = bx.shared_cuts(fg.T, ey, ay, py, list(zip(xedges[:-1], xedges[1:], strict=True)))
+    # outer frame lines along the image edges
+    edge = [0, 0, 0, 0]
+    if ref is not None:
+        edge = [
+            bx.edge_border(rgb[:, xb[0] :], ref, thr, int(0.05 * px) + 2),
+            bx.edge_border(rgb.transpose(1, 0, 2)[:, yb[0] :], ref, thr, int(0.05 * py) + 2),
+            bx.edge_border(rgb[:, : xb[1]][:, ::-1], ref, thr, int(0.05 * px) + 2),
+            bx.edge_border(rgb.transpose(1, 0, 2)[:, : yb[1]][:, ::-1], ref, thr, int(0.05 * py) + 2),
+        ]
     boxes, cells = [], []
     for r in range(yfit.n):
-        xe = [xb[0]] + xs_by_row[r] + [xb[1]]
+        xe = [(None, xb[0] + edge[0])] + [(c, c) if d is None else d for c, d in zip(xs_by_row[r], dx, strict=True)]
+        xe += [(xb[1] - edge[2], None)]
         for c in range(xfit.n):
-            ye = [yb[0]] + ys_by_col[c] + [yb[1]]
-            x0, x1, y0, y1 = xe[c], xe[c + 1], ye[r], ye[r + 1]
+            ye = [(None, yb[0] + edge[1])] + [(v, v) if d is None else d for v, d in zip(ys_by_col[c], dy, strict=True)]
+            ye += [(yb[1] - edge[3], None)]
+            x0, x1, y0, y1 = xe[c][1], xe[c + 1][0], ye[r][1], ye[r + 1][0]
             boxes.append((int(x0), int(y0), int(max(1, x1 - x0)), int(max(1, y1 - y0))))
             cells.append((r, c))
     return boxes, cells
@@ -370,10 +409,13 @@ def _cut_boxes(rgb, img, fg, tol, xfit, yfit, xb, yb, s, kind, colour, thr):
     def sides(lines, cuts_w, bounds, pitch, n):
         """(start, end) of each of the n cells along a band's lines."""
         ends = []
-        radius = max(3.0, 2 * s + 2, 0.04 * pitch) if kind == "divided" else max(3.0, s + 2, 0.05 * pitch)
+        radius = max(3.0, 2 * s + 2, 0.04 * pitch) if kind == "divided" else max(3.0, s + 2, 0.06 * pitch)
         for k in range(1, n):
             nom = cuts_w[k] * s
-            cut = bx.divider_cut(lines, nom, radius, colour, thr) if (kind == "divided" and colour is not None) else None
+            if kind != "divided":
+                # photo tiles are cut by their maker on an even lattice; seams are looked for next to it
+                nom = bounds[0] + k * (bounds[1] - bounds[0]) / n
+            cut = bx.divider_cut(lines, nom, radius, colour, thr, int(0.2 * pitch)) if (kind == "divided" and colour is not None) else None
             if cut is None:
                 cut = bx.seam_cut(lines, nom, radius)
             ends.append(cut)
@@ -403,7 +445,7 @@ def _cut_boxes(rgb, img, fg, tol, xfit, yfit, xb, yb, s, kind, colour, thr):
         for c in range(xfit.n):
             (x0, x1), (y0, y1) = xspans[r][c], yspans[c][r]
             if kind == "divided":
-                cap_x, cap_y = int(0.15 * px), int(0.15 * py)
+                cap_x, cap_y = int(0.3 * px), int(0.3 * py)
                 band = rgb[max(y0, 0) : y1]
                 if c == 0:
                     x0 += bx.border_walk(band[:, x0:], colour, thr, interior, cap_x)

@@ -128,16 +128,21 @@ def seam_cut(lines: np.ndarray, nominal: float, radius: float) -> tuple[int, int
     return a + int(strong.min()), a + int(strong.max())
 
 
-def divider_cut(lines: np.ndarray, nominal: float, radius: float, colour: np.ndarray, thr: float):
-    """(end of the cell before, start of the cell after) around the divider nearest ``nominal``, or None."""
+def divider_cut(lines: np.ndarray, nominal: float, radius: float, colour: np.ndarray, thr: float, grow: int = 0):
+    """(end of the cell before, start of the cell after) around the divider nearest ``nominal``, or None.
+
+    The divider must reach within ``radius`` of ``nominal``; it is followed up to ``grow`` lines further
+    (a wide gutter).
+    """
     length = lines.shape[1]
-    a = int(max(0, np.floor(nominal - radius)))
-    b = int(min(length, np.ceil(nominal + radius)))
+    lo_, hi_ = nominal - radius, nominal + radius
+    a = int(max(0, np.floor(lo_ - grow)))
+    b = int(min(length, np.ceil(hi_ + grow)))
     if b <= a:
         return None
     win = lines[_sample(lines.shape[0]), a:b].astype(np.float32)
     near = (_cheb(win, colour) < thr * 1.5).mean(axis=0)
-    runs = [(a + s, a + e) for s, e in _runs(near >= 0.6)]
+    runs = [(a + s, a + e) for s, e in _runs(near >= 0.6) if a + e >= lo_ and a + s <= hi_]
     if not runs:
         return None
     run = min(runs, key=lambda r: 0 if r[0] <= nominal <= r[1] else min(abs(r[0] - nominal), abs(r[1] - nominal)))
@@ -162,11 +167,60 @@ def border_walk(lines: np.ndarray, colour: np.ndarray, thr: float, interior: np.
     med = np.median(win, axis=0)  # (cap, 3)
     uniform = (_cheb(win, med[None]) < thr).mean(axis=0) >= 0.9
     unlike = _cheb(med, interior) > 2 * thr
-    border = (near >= 0.6) | (uniform & unlike)
+    paper = _cheb(med, med[0]) < thr  # a margin is one colour from the image edge in
+    border = (near >= 0.6) | (uniform & unlike & paper)
     k = 0
     while k < cap and border[k]:
         k += 1
     for _ in range(2):  # blur
         if k < cap and near[k] >= 0.35:
             k += 1
+    return k
+
+
+def uniform_runs(lines: np.ndarray, a: int, b: int, ref: np.ndarray, thr: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per line in [a, b): (is a uniform line unlike ``ref``, is partly so), from ~400 samples along the band."""
+    win = lines[_sample(lines.shape[0]), a:b].astype(np.float32)
+    med = np.median(win, axis=0)  # (b - a, 3)
+    share = (_cheb(win, med[None]) < thr).mean(axis=0)
+    unlike = _cheb(med, ref) > 2 * thr
+    return (share >= 0.85) & unlike, (share >= 0.5) & unlike
+
+
+def divider_run(lines: np.ndarray, nominal: float, radius: float, ref: np.ndarray, thr: float, grow: int = 0):
+    """(end of the cell before, start of the cell after) of a divider line/gutter near ``nominal``, or None.
+
+    A divider is a run of uniform lines of a colour unlike the cells' background
+    ``ref``, across the whole band: a black cross, a guide-grid frame, a gutter.
+    """
+    length = lines.shape[1]
+    lo_, hi_ = nominal - radius, nominal + radius
+    a = int(max(0, np.floor(lo_ - grow)))
+    b = int(min(length, np.ceil(hi_ + grow)))
+    if b <= a:
+        return None
+    full, part = uniform_runs(lines, a, b, ref, thr)
+    runs = [(a + s, a + e) for s, e in _runs(full) if a + e >= lo_ and a + s <= hi_]
+    if not runs:
+        return None
+    s, e = min(runs, key=lambda r: 0 if r[0] <= nominal <= r[1] else min(abs(r[0] - nominal), abs(r[1] - nominal)))
+    for _ in range(2):  # blurred edges of the line
+        if s - 1 >= a and part[s - 1 - a]:
+            s -= 1
+        if e < b and part[e - a]:
+            e += 1
+    return s, e
+
+
+def edge_border(lines: np.ndarray, ref: np.ndarray, thr: float, cap: int) -> int:
+    """Uniform lines unlike ``ref`` from the start of ``lines``: a frame line or border to leave out."""
+    cap = min(cap, lines.shape[1])
+    if cap <= 0:
+        return 0
+    full, part = uniform_runs(lines, 0, cap, ref, thr)
+    k = 0
+    while k < cap and full[k]:
+        k += 1
+    if k and k < cap and part[k]:
+        k += 1
     return k

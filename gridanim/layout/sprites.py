@@ -82,10 +82,36 @@ def _axis_candidates(fg: np.ndarray, n_given: int | None) -> list[SpriteAxis]:
     return out
 
 
-def _pick(cands: list[SpriteAxis]) -> SpriteAxis | None:
+def _pick(cands: list[SpriteAxis], like: SpriteAxis | None = None) -> SpriteAxis | None:
+    """The finest lattice; then the one that shares the other axis' margin and spacing (a sheet has one
+    of each), then the least space in gaps, then the cleanest."""
     if not cands:
         return None
-    return max(cands, key=lambda a: (a.n, -(a.margin > 0) - (a.spacing > 0), -a.cost, -a.margin))
+    n = max(a.n for a in cands)
+    pool = [a for a in cands if a.n == n]
+
+    def key(a):
+        same = like is not None and (a.margin, a.spacing) == (like.margin, like.spacing)
+        return (same, -(2 * a.margin + (a.n - 1) * a.spacing), -a.cost, -a.margin)
+
+    return max(pool, key=key)
+
+
+def _joint(xs: list[SpriteAxis], ys: list[SpriteAxis]) -> tuple[SpriteAxis, SpriteAxis]:
+    """The finest lattice on each axis; between equals, one margin and one spacing for the whole sheet
+    (as a sheet packer writes it), then square cells, then the least space in gaps."""
+    nx, ny = max(a.n for a in xs), max(a.n for a in ys)
+    px = [a for a in xs if a.n == nx]
+    py = [a for a in ys if a.n == ny]
+
+    def key(pair):
+        a, b = pair
+        same_margin = a.margin == b.margin
+        same_spacing = a.spacing == b.spacing or a.n == 1 or b.n == 1
+        gaps = 2 * a.margin + (a.n - 1) * a.spacing + 2 * b.margin + (b.n - 1) * b.spacing
+        return (same_margin and same_spacing, a.cell == b.cell, -gaps, -(a.cost + b.cost), -a.margin)
+
+    return max(((a, b) for a in px for b in py), key=key)
 
 
 @dataclass(frozen=True)
@@ -103,16 +129,16 @@ def sprite_lattice(fg: np.ndarray, rows: int | None, cols: int | None) -> Sprite
     ys = _axis_candidates(fg.T, rows)
     if not xs or not ys:
         return None
-    x, y = _pick(xs), _pick(ys)
+    x, y = _joint(xs, ys)
     # square cells are the usual sheet: between two lattices that both hold on one
     # axis, prefer the one whose cell matches the other axis' cell
     if x.cell != y.cell:
         sq_x = [a for a in xs if a.cell == y.cell]
         sq_y = [a for a in ys if a.cell == x.cell]
         if y.n == 1 and sq_x and rows is None:
-            x = _pick(sq_x) if _pick(sq_x).n >= x.n // 2 else x
+            x = _joint(sq_x, [y])[0] if _pick(sq_x).n >= x.n else x
         elif x.n == 1 and sq_y and cols is None:
-            y = _pick(sq_y) if _pick(sq_y).n >= y.n // 2 else y
+            y = _joint([x], sq_y)[1] if _pick(sq_y).n >= y.n else y
     if rows is None and cols is None and x.n * y.n < 2:
         return None
     # coarser views of the chosen lattice (every k-th cut) always hold too: they are no alternative
