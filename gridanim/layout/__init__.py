@@ -277,7 +277,7 @@ def _general(rgb, alpha, rows, cols) -> Layout:
     raw = [[xcuts_w[c], ycuts_w[r], xcuts_w[c + 1], ycuts_w[r + 1]] for r in range(yfit.n) for c in range(xfit.n)]
     if not alpha_sheet and colour is not None and _panelled(img, raw, colour, thr):
         kind = "divided"
-    elif fg is not None:
+    elif fg is not None and (alpha_sheet or _background_inside(fg, raw) >= 0.3):
         kind = "background"
     else:
         kind = "lines"
@@ -309,6 +309,17 @@ def _general(rgb, alpha, rows, cols) -> Layout:
     return Layout(yfit.n, xfit.n, tuple(boxes), tuple(cells), (w, h), tuple(warnings), method, conf, alts)
 
 
+def _background_inside(fg: np.ndarray, raw) -> float:
+    """Median share of background in the cells' middles: subjects on a background, or photos that fill their tiles."""
+    shares = []
+    for x0, y0, x1, y1 in raw:
+        dx, dy = (x1 - x0) // 20, (y1 - y0) // 20
+        inner = fg[y0 + dy : y1 - dy : 2, x0 + dx : x1 - dx : 2]
+        if inner.size:
+            shares.append(1.0 - float(inner.mean()))
+    return _median1(shares) if shares else 0.0
+
+
 def _axis_confidence(fit: _AxisFit) -> float:
     if fit.n == 1:
         return round(float(np.clip(1.0 - fit.score if fit.score < 1 else 1.0, 0, 1)), 2)
@@ -321,6 +332,8 @@ def _alternatives(xfit, yfit, col_prof, row_prof, W, H, gray) -> tuple:
     for axis, fit, prof, length, g in (("cols", xfit, col_prof, W, gray), ("rows", yfit, row_prof, H, gray.T)):
         if fit.n > 1 and fit.strength >= 0.9:
             continue
+        if fit.n > 1 and fit.strength < 0.6:  # faint cuts: no cut at all is nearly as likely
+            out.append((yfit.n, 1) if axis == "cols" else (1, xfit.n))
         for n in range(2, 17):
             if n == fit.n or (fit.n % n == 0):
                 continue
@@ -415,7 +428,10 @@ def _cut_boxes(rgb, img, fg, tol, xfit, yfit, xb, yb, s, kind, colour, thr):
             if kind != "divided":
                 # photo tiles are cut by their maker on an even lattice; seams are looked for next to it
                 nom = bounds[0] + k * (bounds[1] - bounds[0]) / n
-            cut = bx.divider_cut(lines, nom, radius, colour, thr, int(0.2 * pitch)) if (kind == "divided" and colour is not None) else None
+            if kind == "divided" and colour is not None:
+                cut = bx.divider_cut(lines, nom, radius, colour, thr, int(0.2 * pitch))
+            else:  # a dark band or light line between photos, else a seam
+                cut = bx.divider_run(lines, nom, radius, interior, thr, 2)
             if cut is None:
                 cut = bx.seam_cut(lines, nom, radius)
             ends.append(cut)
@@ -423,10 +439,19 @@ def _cut_boxes(rgb, img, fg, tol, xfit, yfit, xb, yb, s, kind, colour, thr):
         stops = [e[0] for e in ends] + [bounds[1]]
         return list(zip(starts, stops, strict=False))
 
-    interior = None
-    if kind == "divided":
-        interior = _median0(np.array([rgb[int(y0):int(y1):7, int(x0):int(x1):7].reshape(-1, 3).mean(axis=0)
-                                      for x0, y0, x1, y1 in _inner_boxes(xstraight, ystraight)], dtype=np.float32))
+    # the cells' own colour: dividers, bands and borders are lines unlike it
+    interior = _median0(np.array([rgb[int(y0):int(y1):7, int(x0):int(x1):7].reshape(-1, 3).mean(axis=0)
+                                  for x0, y0, x1, y1 in _inner_boxes(xstraight, ystraight)], dtype=np.float32))
+    edge = [0, 0, 0, 0]
+    if kind != "divided":
+        cap_x, cap_y = int(0.1 * px) + 2, int(0.1 * py) + 2
+        cols_, rows_ = rgb[yb[0] : yb[1]], rgb[:, xb[0] : xb[1]].transpose(1, 0, 2)
+        edge = [
+            bx.edge_border(cols_[:, xb[0] :], interior, thr, cap_x),
+            bx.edge_border(rows_[:, yb[0] :], interior, thr, cap_y),
+            bx.edge_border(cols_[:, : xb[1]][:, ::-1], interior, thr, cap_x),
+            bx.edge_border(rows_[:, : yb[1]][:, ::-1], interior, thr, cap_y),
+        ]
     xspans = []
     for r in range(yfit.n):
         y0, y1 = int(ystraight[r]), int(ystraight[r + 1])
@@ -456,6 +481,11 @@ def _cut_boxes(rgb, img, fg, tol, xfit, yfit, xb, yb, s, kind, colour, thr):
                     y0 += bx.border_walk(colband[:, y0:], colour, thr, interior, cap_y)
                 if r == yfit.n - 1:
                     y1 -= bx.border_walk(colband[:, :y1][:, ::-1], colour, thr, interior, cap_y)
+            else:  # a dark edge around the whole plate
+                x0 += edge[0] if c == 0 else 0
+                y0 += edge[1] if r == 0 else 0
+                x1 -= edge[2] if c == xfit.n - 1 else 0
+                y1 -= edge[3] if r == yfit.n - 1 else 0
             x0, y0 = int(np.clip(x0, 0, w - 1)), int(np.clip(y0, 0, h - 1))
             x1, y1 = int(np.clip(x1, x0 + 1, w)), int(np.clip(y1, y0 + 1, h))
             boxes.append((x0, y0, x1 - x0, y1 - y0))

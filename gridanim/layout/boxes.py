@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .evidence import _cheb, _runs
+from .evidence import _cheb, _median_lines, _runs
 
 
 def _cross(fg: np.ndarray) -> np.ndarray:
@@ -54,7 +54,10 @@ def _free_cut(cross: np.ndarray, nominal: float, radius: float, tol: int, alt: f
         q = min(8, (hi - lo) // 4)
         return int(round(min(max(target, lo + q), hi - q)))
 
-    for target in [nominal] + ([alt] if alt is not None else []):
+    for run in runs:  # the lattice line itself is free: keep it
+        if run[0] <= nominal <= run[1]:
+            return int(round(nominal))
+    for target in [alt] if alt is not None else []:
         for run in runs:
             if run[0] <= target <= run[1]:
                 return place(run, target)
@@ -81,7 +84,7 @@ def shared_cuts(fg: np.ndarray, nominal: list[float], alts: list[float], pitch: 
     h = fg.shape[0]
     radius = 0.3 * pitch
     cross = _cross(fg)
-    tol = max(1, h // 300)
+    tol = max(1, h // 150)
     straight, bent = [], {}
     for k, (nom, alt) in enumerate(zip(nominal, alts, strict=False)):
         c = _free_cut(cross, nom, radius, tol, alt)
@@ -94,12 +97,12 @@ def shared_cuts(fg: np.ndarray, nominal: list[float], alts: list[float], pitch: 
         for b, (y0, y1) in enumerate(bands):
             sub = fg[y0:y1]
             cb = _cross(sub)
-            c = _free_cut(cb, nom, radius, max(1, (y1 - y0) // 300), straight[k])
+            c = _free_cut(cb, nom, radius, max(1, (y1 - y0) // 150), straight[k])
             per_band[b][k] = c if c is not None else _min_cost_cut(cb, nom, radius)
     return straight, per_band
 
 
-def _sample(band_len: int, want: int = 400) -> slice:
+def _sample(band_len: int, want: int = 160) -> slice:
     return slice(None, None, max(1, band_len // want))
 
 
@@ -162,9 +165,10 @@ def border_walk(lines: np.ndarray, colour: np.ndarray, thr: float, interior: np.
     cap = min(cap, lines.shape[1])
     if cap <= 0:
         return 0
-    win = lines[_sample(lines.shape[0]), :cap].astype(np.float32)
+    raw = np.ascontiguousarray(lines[_sample(lines.shape[0]), :cap])
+    win = raw.astype(np.float32)
     near = (_cheb(win, colour) < thr * 1.5).mean(axis=0)
-    med = np.median(win, axis=0)  # (cap, 3)
+    med = _median_lines(raw) if raw.dtype == np.uint8 else np.median(win, axis=0)  # (cap, 3)
     uniform = (_cheb(win, med[None]) < thr).mean(axis=0) >= 0.9
     unlike = _cheb(med, interior) > 2 * thr
     paper = _cheb(med, med[0]) < thr  # a margin is one colour from the image edge in
@@ -180,8 +184,9 @@ def border_walk(lines: np.ndarray, colour: np.ndarray, thr: float, interior: np.
 
 def uniform_runs(lines: np.ndarray, a: int, b: int, ref: np.ndarray, thr: float) -> tuple[np.ndarray, np.ndarray]:
     """Per line in [a, b): (is a uniform line unlike ``ref``, is partly so), from ~400 samples along the band."""
-    win = lines[_sample(lines.shape[0]), a:b].astype(np.float32)
-    med = np.median(win, axis=0)  # (b - a, 3)
+    raw = np.ascontiguousarray(lines[_sample(lines.shape[0]), a:b])
+    win = raw.astype(np.float32)
+    med = _median_lines(raw) if raw.dtype == np.uint8 else np.median(win, axis=0)  # (b - a, 3)
     share = (_cheb(win, med[None]) < thr).mean(axis=0)
     unlike = _cheb(med, ref) > 2 * thr
     return (share >= 0.85) & unlike, (share >= 0.5) & unlike
@@ -219,7 +224,7 @@ def edge_border(lines: np.ndarray, ref: np.ndarray, thr: float, cap: int) -> int
         return 0
     full, part = uniform_runs(lines, 0, cap, ref, thr)
     k = 0
-    while k < cap and full[k]:
+    while k < cap and (full[k] or (part[k] and k + 1 < cap and full[k + 1])):
         k += 1
     if k and k < cap and part[k]:
         k += 1

@@ -276,6 +276,7 @@ class _Profile:
     strip: np.ndarray  # uniform-line strength, [0, 1]
     colour: np.ndarray  # median colour of each line (n, 3)
     content: np.ndarray  # foreground (or detail) amount per line
+    has_fg: bool = False  # content is a foreground share (a background model or alpha exists)
 
 
 def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
@@ -294,6 +295,12 @@ def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
     # seam: a step between two columns along most of their length
     d = np.abs(np.diff(sub.astype(np.int16) if exact else sub, axis=1))
     step = d[..., 0] + d[..., 1] + d[..., 2]  # (h', W-1)
+    if fg is not None:
+        # a step between two background pixels is the background's own pattern (a painted
+        # checkerboard), not a seam between panels
+        fsub = fg[:: max(1, h // 160)][: len(step)]
+        if fsub.shape == (step.shape[0], step.shape[1] + 1):
+            step = np.where(fsub[:, :-1] | fsub[:, 1:], step, 0).astype(step.dtype)
     seam_line = _median_lines(step) if exact else _median0(step)
     seam = np.zeros(w)
     if w > 4:
@@ -332,5 +339,5 @@ def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
     else:
         content = 1.0 - strip
         sep = np.maximum(strip, seam)
-    return _Profile(sep=sep, strip=strip, colour=med, content=content)
+    return _Profile(sep=sep, strip=strip, colour=med, content=content, has_fg=fg is not None)
 

@@ -195,6 +195,11 @@ def _bounds(prof: _Profile, length: int) -> list[tuple[int, int]]:
     # the outermost and the innermost few: margins on the outside, borders inside
     los = sorted({0, *head[:3], *head[-3:]})
     his = sorted({length, *tail[:3], *tail[-3:]})
+    if prof.has_fg:
+        # subjects on a background: an empty margin is part of the outer cells (a caption or a
+        # border outside the lattice holds something)
+        los = [a for a in los if a == 0 or prof.content[:a].max() > 0.01]
+        his = [b for b in his if b == length or prof.content[b:].max() > 0.01]
     return [(a, b) for a in los for b in his if b - a >= length * 0.4]
 
 

@@ -82,6 +82,13 @@ def _axis_candidates(fg: np.ndarray, n_given: int | None) -> list[SpriteAxis]:
     return out
 
 
+def _exact_division(length: int, n: int | None) -> list[SpriteAxis]:
+    """With the count given and no lattice that holds (sprites touching across cuts): whole-pixel even cells."""
+    if n and length % n == 0 and length // n >= MIN_SPRITE_CELL:
+        return [SpriteAxis(n, length // n, 0, 0, 1.0, 0)]
+    return []
+
+
 def _pick(cands: list[SpriteAxis], like: SpriteAxis | None = None) -> SpriteAxis | None:
     """The finest lattice; then the one that shares the other axis' margin and spacing (a sheet has one
     of each), then the least space in gaps, then the cleanest."""
@@ -125,8 +132,8 @@ def sprite_lattice(fg: np.ndarray, rows: int | None, cols: int | None) -> Sprite
     """The exact lattice of a sprite sheet's foreground mask, or None when none holds."""
     if fg is None or not fg.any():
         return None
-    xs = _axis_candidates(fg, cols)
-    ys = _axis_candidates(fg.T, rows)
+    xs = _axis_candidates(fg, cols) or _exact_division(fg.shape[1], cols)
+    ys = _axis_candidates(fg.T, rows) or _exact_division(fg.shape[0], rows)
     if not xs or not ys:
         return None
     x, y = _joint(xs, ys)
