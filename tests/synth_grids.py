@@ -209,7 +209,10 @@ def grade_boxes(entry: dict, boxes, cells, rows: int, cols: int) -> dict:
         out["worst"] = f"iou {out['min_iou']:.3f} past {out['max_past']} clip {out['max_clip']}"
         return out
     ranges = entry["cut_ranges"]
+    # a listed side is a cut: it is exempt for the frame on its other side too
     exempt = {(c["frame"], side) for c in entry.get("crossing_frames") or [] for side in c["edges"]}
+    other = {"left": ("right", -1), "right": ("left", 1), "top": ("bottom", -cols), "bottom": ("top", cols)}
+    exempt |= {(f + other[side][1], other[side][0]) for f, side in list(exempt)}
     bad = []
     for i, ((x, y, w, h), (r, c)) in enumerate(zip(boxes, cells, strict=False)):
         sides = []

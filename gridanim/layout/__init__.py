@@ -285,6 +285,8 @@ def _general(rgb, alpha, rows, cols) -> Layout:
     xb = _bounds_src(xfit, s, w)
     yb = _bounds_src(yfit, s, h)
     if kind == "background":
+        # subjects on one background: the cells fill the sheet, margins included
+        xb, yb = (0, w), (0, h)
         full_fg = _full_foreground(rgb, alpha, work)
         ref = work.bg[0] if work.bg is not None else None
         boxes, cells = _shared_boxes(rgb, full_fg, xfit, yfit, xb, yb, s, ref, thr)

@@ -37,8 +37,32 @@ def _cross(fg: np.ndarray) -> np.ndarray:
     return out
 
 
-def _free_cut(cross: np.ndarray, nominal: float, radius: float, tol: int, alt: float | None = None) -> int | None:
-    """A cut no subject runs across, near ``nominal`` (None when there is none within ``radius``)."""
+def _cross2(fg: np.ndarray) -> np.ndarray:
+    """Lines along which content touches across the cut (columns c-1 and c both foreground): the exact count."""
+    h, length = fg.shape
+    out = np.zeros(length + 1, np.int64)
+    if length > 1:
+        out[1:length] = (fg[:, :-1] & fg[:, 1:]).sum(axis=0)
+    return out
+
+
+def _free_cut(cross: np.ndarray, nominal: float, radius: float, tol: int, alt: float | None = None,
+              exact: np.ndarray | None = None) -> int | None:
+    """A cut no subject runs across, near ``nominal`` (None when there is none within ``radius``).
+
+    Inside a narrow gap the cut goes where the fewest pixels touch across it (``exact``).
+    """
+    c = _free_cut_run(cross, nominal, radius, tol, alt)
+    if c is None or exact is None:
+        return c
+    c, (lo, hi), kept = c
+    if kept or exact[c] == 0:
+        return c
+    win = exact[lo : hi + 1].astype(np.float64) + 1e-3 * np.abs(np.arange(lo, hi + 1) - c)
+    return lo + int(np.argmin(win))
+
+
+def _free_cut_run(cross, nominal, radius, tol, alt=None):
     length = len(cross) - 1
     a = int(max(1, np.floor(nominal - radius)))
     b = int(min(length - 1, np.ceil(nominal + radius)))
@@ -52,11 +76,11 @@ def _free_cut(cross: np.ndarray, nominal: float, radius: float, tol: int, alt: f
     def place(run, target):
         lo, hi = run
         q = min(8, (hi - lo) // 4)
-        return int(round(min(max(target, lo + q), hi - q)))
+        return int(round(min(max(target, lo + q), hi - q))), run, False
 
     for run in runs:  # the lattice line itself is free: keep it
         if run[0] <= nominal <= run[1]:
-            return int(round(nominal))
+            return int(round(nominal)), run, True
     for target in [alt] if alt is not None else []:
         for run in runs:
             if run[0] <= target <= run[1]:
@@ -84,10 +108,11 @@ def shared_cuts(fg: np.ndarray, nominal: list[float], alts: list[float], pitch: 
     h = fg.shape[0]
     radius = 0.3 * pitch
     cross = _cross(fg)
+    exact = _cross2(fg)
     tol = max(1, h // 150)
     straight, bent = [], {}
     for k, (nom, alt) in enumerate(zip(nominal, alts, strict=False)):
-        c = _free_cut(cross, nom, radius, tol, alt)
+        c = _free_cut(cross, nom, radius, tol, alt, exact)
         if c is None:
             bent[k] = nom
             c = _min_cost_cut(cross, nom, radius)
@@ -97,8 +122,9 @@ def shared_cuts(fg: np.ndarray, nominal: list[float], alts: list[float], pitch: 
         for b, (y0, y1) in enumerate(bands):
             sub = fg[y0:y1]
             cb = _cross(sub)
-            c = _free_cut(cb, nom, radius, max(1, (y1 - y0) // 150), straight[k])
-            per_band[b][k] = c if c is not None else _min_cost_cut(cb, nom, radius)
+            c = _free_cut(cb, nom, radius, max(1, (y1 - y0) // 150), straight[k], _cross2(sub))
+            # no free cut in this band either: a subject really crosses; keep the lattice line
+            per_band[b][k] = c if c is not None else int(round(nom))
     return straight, per_band
 
 
