@@ -123,7 +123,7 @@ def test_layout_dict_is_the_cli_contract():
 
 
 @needs_shared
-def test_real_grids_match_the_manifest_on_at_least_12_of_15(capsys):
+def test_real_grids_match_the_manifest_on_all_15(capsys):
     entries = json.loads((GRIDS / "manifest.json").read_text())
     rows = []
     for e in entries:
@@ -136,7 +136,7 @@ def test_real_grids_match_the_manifest_on_at_least_12_of_15(capsys):
         print(f"\nreal grids: {hits}/{len(rows)} match (rows, cols, frames)")
         for f, exp, got in rows:
             print(f"  {'ok' if exp == got else 'XX'} {f}: expected {exp}, got {got}")
-    assert hits >= 12
+    assert hits == len(rows)
 
 
 @needs_shared
