@@ -400,3 +400,15 @@ def test_horse_plate_is_not_silent():
     assert (lay.rows, lay.cols) == (4, 4)
     assert lay.confidence["cols"] < 0.9 and lay.alternatives, (lay.confidence, lay.alternatives)
     assert any("uncertain" in w for w in lay.warnings), lay.warnings
+
+
+def test_strip_of_touching_sprites_is_cut_in_square_frames():
+    # round coins that touch their neighbours across every cut: no cut is free, the frames are square
+    yy, xx = np.mgrid[0:16, 0:16]
+    disc = ((yy - 7.5) ** 2 + (xx - 7.5) ** 2) <= 8.6**2
+    rgba = np.zeros((16, 64, 4), np.uint8)
+    for i in range(4):
+        rgba[:, i * 16 : (i + 1) * 16][disc] = (200, 150 + 20 * i, 40, 255)
+    img = load_image(rgba)
+    for kw in ({}, {"rows": 1, "cols": 4}):
+        assert detect_layout(img.rgb, img.alpha, **kw).boxes == tuple((i * 16, 0, 16, 16) for i in range(4))

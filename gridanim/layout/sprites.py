@@ -136,6 +136,12 @@ def sprite_lattice(fg: np.ndarray, rows: int | None, cols: int | None) -> Sprite
     ys = _axis_candidates(fg.T, rows) or _exact_division(fg.shape[0], rows)
     if not xs or not ys:
         return None
+    # a strip whose frames touch across every cut: square frames, as strips are drawn
+    h, w = fg.shape
+    if cols is None and rows in (None, 1) and max(a.n for a in xs) == 1 and w % h == 0 and 2 <= w // h <= MAX_SPRITE_CELLS:
+        xs = _exact_division(w, w // h)
+    elif rows is None and cols in (None, 1) and max(a.n for a in ys) == 1 and h % w == 0 and 2 <= h // w <= MAX_SPRITE_CELLS:
+        ys = _exact_division(h, h // w)
     x, y = _joint(xs, ys)
     # square cells are the usual sheet: between two lattices that both hold on one
     # axis, prefer the one whose cell matches the other axis' cell
