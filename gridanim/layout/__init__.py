@@ -121,8 +121,9 @@ def _is_blank(rgb: np.ndarray, fg: np.ndarray | None, box) -> bool:
     dx, dy = bw // 10, bh // 10  # the middle of the cell: JPEG ringing along the cuts is no content
     if fg is not None:
         return int(fg[y + dy : y + bh - dy, x + dx : x + bw - dx].sum()) <= max(2, bw * bh // 500)
-    cell = rgb[y + dy : y + bh - dy : 2, x + dx : x + bw - dx : 2]
-    return cell.size == 0 or float(cell.astype(np.float32).std(axis=(0, 1)).max()) < 3.0
+    step = max(1, min(bw, bh) // 64)  # ~64 x 64 samples are plenty to tell flat from not
+    cell = rgb[y + dy : y + bh - dy : step, x + dx : x + bw - dx : step]
+    return cell.size == 0 or float(cell.reshape(-1, 3).astype(np.float32).std(axis=0).max()) < 3.0
 
 
 def _keep_filled(rgb, fg, boxes, cells, cols, warnings):
@@ -293,9 +294,7 @@ def _general(rgb, alpha, rows, cols) -> Layout:
         blank_fg = full_fg
     else:
         boxes, cells = _cut_boxes(rgb, img, fg, work.tol, xfit, yfit, xb, yb, s, kind, colour, thr)
-        blank_fg = None
-        if fg is not None:
-            blank_fg = _full_foreground(rgb, alpha, work)
+        blank_fg = None  # panels and photos: a blank cell is one flat colour
     boxes, cells = _keep_filled(rgb, blank_fg, boxes, cells, xfit.n, warnings)
 
     conf = {"rows": _axis_confidence(yfit), "cols": _axis_confidence(xfit)}
@@ -431,7 +430,7 @@ def _cut_boxes(rgb, img, fg, tol, xfit, yfit, xb, yb, s, kind, colour, thr):
                 # photo tiles are cut by their maker on an even lattice; seams are looked for next to it
                 nom = bounds[0] + k * (bounds[1] - bounds[0]) / n
             if kind == "divided" and colour is not None:
-                cut = bx.divider_cut(lines, nom, radius, colour, thr, int(0.2 * pitch))
+                cut = bx.divider_cut(lines, nom, radius, colour, thr, int(0.12 * pitch))
             else:  # a dark band or light line between photos, else a seam
                 cut = bx.divider_run(lines, nom, radius, interior, thr, 2)
             if cut is None:

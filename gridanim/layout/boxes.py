@@ -191,7 +191,7 @@ def border_walk(lines: np.ndarray, colour: np.ndarray, thr: float, interior: np.
     cap = min(cap, lines.shape[1])
     if cap <= 0:
         return 0
-    raw = np.ascontiguousarray(lines[_sample(lines.shape[0]), :cap])
+    raw = np.ascontiguousarray(lines[_sample(lines.shape[0], 64), :cap])
     win = raw.astype(np.float32)
     near = (_cheb(win, colour) < thr * 1.5).mean(axis=0)
     med = _median_lines(raw) if raw.dtype == np.uint8 else np.median(win, axis=0)  # (cap, 3)
