@@ -1,0 +1,257 @@
+"""From a lattice to pixel-exact boxes, at full resolution.
+
+Three kinds of grid, three ways a cut lands:
+
+* **shared background** (subjects on one flat / noisy / keyed / transparent
+  background, no gutters): a cut is a position no subject runs across. The even
+  lattice is kept wherever its cut is free; a cut moves only when a subject
+  crosses it, to the nearest free run (pushed a little inside it), and bends per
+  band of the other axis only when no straight cut is free.
+* **divided** (gutters, divider lines, borders of a colour absent from the
+  panels): the cut snaps into the divider, and each box ends where the divider
+  lines end, so dividers, guide-line frames and borders are in no frame.
+* **touching** (photo tiles edge to edge): the cut snaps to the strongest seam
+  (a step or a 1-3 px line) near the even position, per band, since plate seams
+  are rarely collinear; without a seam it stays on the even line.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .evidence import _cheb, _median_lines, _runs
+
+
+def _cross(fg: np.ndarray) -> np.ndarray:
+    """cross[c]: lines along which content runs across the cut between columns c-1 and c.
+
+    Content runs across when it covers columns c-2 .. c+1: a subject (even a hair
+    crossing the cut runs along the line), not a speck of background noise or
+    JPEG ringing (c = 0 and L: none).
+    """
+    h, length = fg.shape
+    out = np.zeros(length + 1, np.int64)
+    if length > 3:
+        run = fg[:, :-3] & fg[:, 1:-2] & fg[:, 2:-1] & fg[:, 3:]  # run[:, i]: columns i .. i+3
+        out[2 : length - 1] = run.sum(axis=0)
+    return out
+
+
+def _cross2(fg: np.ndarray) -> np.ndarray:
+    """Lines along which content touches across the cut (columns c-1 and c both foreground): the exact count."""
+    h, length = fg.shape
+    out = np.zeros(length + 1, np.int64)
+    if length > 1:
+        out[1:length] = (fg[:, :-1] & fg[:, 1:]).sum(axis=0)
+    return out
+
+
+def _free_cut(cross: np.ndarray, nominal: float, radius: float, tol: int, alt: float | None = None,
+              exact: np.ndarray | None = None) -> int | None:
+    """A cut no subject runs across, near ``nominal`` (None when there is none within ``radius``).
+
+    Inside a narrow gap the cut goes where the fewest pixels touch across it (``exact``).
+    """
+    c = _free_cut_run(cross, nominal, radius, tol, alt)
+    if c is None or exact is None:
+        return c
+    c, (lo, hi), kept = c
+    if kept or exact[c] == 0:
+        return c
+    win = exact[lo : hi + 1].astype(np.float64) + 1e-3 * np.abs(np.arange(lo, hi + 1) - c)
+    return lo + int(np.argmin(win))
+
+
+def _free_cut_run(cross, nominal, radius, tol, alt=None):
+    length = len(cross) - 1
+    a = int(max(1, np.floor(nominal - radius)))
+    b = int(min(length - 1, np.ceil(nominal + radius)))
+    if b < a:
+        return None
+    free = cross[a : b + 1] <= tol
+    runs = [(a + s, a + e - 1) for s, e in _runs(free)]
+    if not runs:
+        return None
+
+    def place(run, target):
+        lo, hi = run
+        q = min(8, (hi - lo) // 4)
+        return int(round(min(max(target, lo + q), hi - q))), run, False
+
+    for run in runs:  # the lattice line itself is free: keep it
+        if run[0] <= nominal <= run[1]:
+            return int(round(nominal)), run, True
+    for target in [alt] if alt is not None else []:
+        for run in runs:
+            if run[0] <= target <= run[1]:
+                return place(run, target)
+    dist = [min(abs(r[0] - nominal), abs(r[1] - nominal)) for r in runs]
+    return place(runs[int(np.argmin(dist))], nominal)
+
+
+def _min_cost_cut(cross: np.ndarray, nominal: float, radius: float) -> int:
+    length = len(cross) - 1
+    a = int(max(1, np.floor(nominal - radius)))
+    b = int(min(length - 1, np.ceil(nominal + radius)))
+    if b < a:
+        return int(np.clip(round(nominal), 1, max(1, length - 1)))
+    win = cross[a : b + 1].astype(np.float64)
+    win = win + 1e-3 * np.abs(np.arange(a, b + 1) - nominal)  # ties: nearest the lattice
+    return a + int(np.argmin(win))
+
+
+def shared_cuts(fg: np.ndarray, nominal: list[float], alts: list[float], pitch: float, bands: list[tuple[int, int]]):
+    """Cuts along the columns of ``fg`` (H x L bool, full resolution) for every band of rows.
+
+    Returns (straight cuts, per-band cuts: list over bands of lists).
+    """
+    h = fg.shape[0]
+    radius = 0.3 * pitch
+    cross = _cross(fg)
+    exact = _cross2(fg)
+    tol = max(1, h // 150)
+    straight, bent = [], {}
+    for k, (nom, alt) in enumerate(zip(nominal, alts, strict=False)):
+        c = _free_cut(cross, nom, radius, tol, alt, exact)
+        if c is None:
+            bent[k] = nom
+            c = _min_cost_cut(cross, nom, radius)
+        straight.append(c)
+    per_band = [list(straight) for _ in bands]
+    for k, nom in bent.items():
+        for b, (y0, y1) in enumerate(bands):
+            sub = fg[y0:y1]
+            cb = _cross(sub)
+            c = _free_cut(cb, nom, radius, max(1, (y1 - y0) // 150), straight[k], _cross2(sub))
+            # no free cut in this band either: a subject really crosses; keep the lattice line
+            per_band[b][k] = c if c is not None else int(round(nom))
+    return straight, per_band
+
+
+def _sample(band_len: int, want: int = 160) -> slice:
+    return slice(None, None, max(1, band_len // want))
+
+
+def seam_cut(lines: np.ndarray, nominal: float, radius: float) -> tuple[int, int]:
+    """(end of the cell before, start of the cell after) at the strongest seam near ``nominal``.
+
+    ``lines`` is (band, L, 3): the band's pixels, cut positions along axis 1.
+    """
+    length = lines.shape[1]
+    a = int(max(1, np.floor(nominal - radius)))
+    b = int(min(length - 1, np.ceil(nominal + radius)))
+    if b <= a:
+        c = int(round(nominal))
+        return c, c
+    win = lines[_sample(lines.shape[0]), a - 1 : b + 1].astype(np.int16)
+    step = np.abs(np.diff(win, axis=1)).sum(axis=2)  # step[:, i]: between a-1+i and a+i
+    strength = np.median(step, axis=0)
+    base = float(np.median(strength)) + 2.0
+    best = int(np.argmax(strength))
+    if strength[best] < 2.5 * base or strength[best] < 8:
+        c = int(round(nominal))
+        return c, c
+    # a seam line of 1-3 px has a step on each side: cells end/start outside both
+    strong = np.flatnonzero(strength >= 0.5 * strength[best])
+    strong = strong[np.abs(strong - best) <= 3]
+    return a + int(strong.min()), a + int(strong.max())
+
+
+def divider_cut(lines: np.ndarray, nominal: float, radius: float, colour: np.ndarray, thr: float, grow: int = 0):
+    """(end of the cell before, start of the cell after) around the divider nearest ``nominal``, or None.
+
+    The divider must reach within ``radius`` of ``nominal``; it is followed up to ``grow`` lines further
+    (a wide gutter).
+    """
+    length = lines.shape[1]
+    lo_, hi_ = nominal - radius, nominal + radius
+    a = int(max(0, np.floor(lo_ - grow)))
+    b = int(min(length, np.ceil(hi_ + grow)))
+    if b <= a:
+        return None
+    win = lines[_sample(lines.shape[0]), a:b].astype(np.float32)
+    near = (_cheb(win, colour) < thr * 1.5).mean(axis=0)
+    runs = [(a + s, a + e) for s, e in _runs(near >= 0.6) if a + e >= lo_ and a + s <= hi_]
+    if not runs:
+        return None
+    run = min(runs, key=lambda r: 0 if r[0] <= nominal <= r[1] else min(abs(r[0] - nominal), abs(r[1] - nominal)))
+    s, e = run
+    # blurred edges of the line (JPEG, anti-aliasing): up to 2 lines each side that are partly divider
+    for _ in range(2):
+        if s - 1 >= a and near[s - 1 - a] >= 0.35:
+            s -= 1
+    for _ in range(2):
+        if e < b and near[e - a] >= 0.35:
+            e += 1
+    return s, e
+
+
+def border_walk(lines: np.ndarray, colour: np.ndarray, thr: float, interior: np.ndarray, cap: int) -> int:
+    """How many lines from the start of ``lines`` (band, L, 3) are border: divider colour or uniform non-panel strips."""
+    cap = min(cap, lines.shape[1])
+    if cap <= 0:
+        return 0
+    raw = np.ascontiguousarray(lines[_sample(lines.shape[0], 64), :cap])
+    win = raw.astype(np.float32)
+    near = (_cheb(win, colour) < thr * 1.5).mean(axis=0)
+    med = _median_lines(raw) if raw.dtype == np.uint8 else np.median(win, axis=0)  # (cap, 3)
+    uniform = (_cheb(win, med[None]) < thr).mean(axis=0) >= 0.9
+    unlike = _cheb(med, interior) > 2 * thr
+    paper = _cheb(med, med[0]) < thr  # a margin is one colour from the image edge in
+    border = (near >= 0.6) | (uniform & unlike & paper)
+    k = 0
+    while k < cap and border[k]:
+        k += 1
+    for _ in range(2):  # blur
+        if k < cap and near[k] >= 0.35:
+            k += 1
+    return k
+
+
+def uniform_runs(lines: np.ndarray, a: int, b: int, ref: np.ndarray, thr: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per line in [a, b): (is a uniform line unlike ``ref``, is partly so), from ~400 samples along the band."""
+    raw = np.ascontiguousarray(lines[_sample(lines.shape[0]), a:b])
+    win = raw.astype(np.float32)
+    med = _median_lines(raw) if raw.dtype == np.uint8 else np.median(win, axis=0)  # (b - a, 3)
+    share = (_cheb(win, med[None]) < thr).mean(axis=0)
+    unlike = _cheb(med, ref) > 2 * thr
+    return (share >= 0.85) & unlike, (share >= 0.5) & unlike
+
+
+def divider_run(lines: np.ndarray, nominal: float, radius: float, ref: np.ndarray, thr: float, grow: int = 0):
+    """(end of the cell before, start of the cell after) of a divider line/gutter near ``nominal``, or None.
+
+    A divider is a run of uniform lines of a colour unlike the cells' background
+    ``ref``, across the whole band: a black cross, a guide-grid frame, a gutter.
+    """
+    length = lines.shape[1]
+    lo_, hi_ = nominal - radius, nominal + radius
+    a = int(max(0, np.floor(lo_ - grow)))
+    b = int(min(length, np.ceil(hi_ + grow)))
+    if b <= a:
+        return None
+    full, part = uniform_runs(lines, a, b, ref, thr)
+    runs = [(a + s, a + e) for s, e in _runs(full) if a + e >= lo_ and a + s <= hi_]
+    if not runs:
+        return None
+    s, e = min(runs, key=lambda r: 0 if r[0] <= nominal <= r[1] else min(abs(r[0] - nominal), abs(r[1] - nominal)))
+    for _ in range(2):  # blurred edges of the line
+        if s - 1 >= a and part[s - 1 - a]:
+            s -= 1
+        if e < b and part[e - a]:
+            e += 1
+    return s, e
+
+
+def edge_border(lines: np.ndarray, ref: np.ndarray, thr: float, cap: int) -> int:
+    """Uniform lines unlike ``ref`` from the start of ``lines``: a frame line or border to leave out."""
+    cap = min(cap, lines.shape[1])
+    if cap <= 0:
+        return 0
+    full, part = uniform_runs(lines, 0, cap, ref, thr)
+    k = 0
+    while k < cap and (full[k] or (part[k] and k + 1 < cap and full[k + 1])):
+        k += 1
+    if k and k < cap and part[k]:
+        k += 1
+    return k

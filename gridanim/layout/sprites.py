@@ -1,0 +1,159 @@
+"""Exact integer lattices for sprite sheets (transparent or flat background, full resolution).
+
+Game sprite sheets are cut the way Aseprite's "import sprite sheet" cuts them:
+``length = 2 * margin + n * cell + (n - 1) * spacing`` in whole pixels. A cell
+is the box even when its sprite fills only part of it. A lattice holds when its
+margins and spacing lines are empty, no sprite runs across a cut, and its cells
+hold content (a finer lattice puts whole cells in the gaps between sprites).
+Among the lattices that hold, the finest wins, then the plainest (no margin, no
+spacing), then square cells.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_SPRITE_CELLS = 64
+MIN_SPRITE_CELL = 4
+MAX_GAP = 8  # largest margin / spacing tried, px
+CROSS_OK = 0.02  # share of the lines a sprite may run across a cut (stray pixels, anti-aliasing)
+
+
+@dataclass(frozen=True)
+class SpriteAxis:
+    n: int
+    cell: int
+    margin: int
+    spacing: int
+    cost: float  # content on margins/spacing and across cuts (share), lower is better
+    empty_cells: int
+
+    def spans(self) -> list[tuple[int, int]]:
+        return [(self.margin + k * (self.cell + self.spacing), self.margin + k * (self.cell + self.spacing) + self.cell)
+                for k in range(self.n)]
+
+
+def _axis_candidates(fg: np.ndarray, n_given: int | None) -> list[SpriteAxis]:
+    """Every lattice along the columns of ``fg`` (H x L bool) that holds."""
+    h, length = fg.shape
+    occ = fg.sum(axis=0, dtype=np.int64)
+    total = max(int(occ.sum()), 1)
+    csum = np.concatenate([[0], np.cumsum(occ)])
+    cross = np.zeros(length + 1, np.int64)  # cross[c]: lines where content continues from c-1 to c
+    if length > 1:
+        cross[1:length] = (fg[:, :-1] & fg[:, 1:]).sum(axis=0)
+    tol_lines = max(1, int(CROSS_OK * h))
+    gap_tol = max(1, total // 500)
+    ns = [n_given] if n_given else range(1, min(MAX_SPRITE_CELLS, length // MIN_SPRITE_CELL) + 1)
+    # margins need empty outer lines, spacing needs empty lines somewhere
+    max_m = 0 if occ[0] or occ[-1] else MAX_GAP
+    max_s = MAX_GAP if (occ == 0).any() else 0
+    out = []
+    for n in ns:
+        for m in range(0, max_m + 1):
+            for s in range(0, max_s + 1 if n > 1 else 1):
+                rest = length - 2 * m - (n - 1) * s
+                if rest < n * MIN_SPRITE_CELL or rest % n:
+                    continue
+                cell = rest // n
+                if s > cell // 2 or m > cell // 2:
+                    continue
+                starts = m + np.arange(n) * (cell + s)
+                ends = starts + cell
+                gaps = int(csum[m] + (csum[length] - csum[length - m]))
+                if s:
+                    gaps += int((csum[starts[1:]] - csum[ends[:-1]]).sum())
+                if gaps > gap_tol:
+                    continue
+                crossing = int(cross[starts[1:]].max()) if (n > 1 and s == 0) else 0
+                if crossing > tol_lines:
+                    continue
+                amounts = csum[ends] - csum[starts]
+                filled = n
+                while filled > 1 and amounts[filled - 1] == 0:
+                    filled -= 1
+                empty = int((amounts[:filled] == 0).sum()) + (n - filled)
+                if n > 1 and (int((amounts[:filled] == 0).sum()) > n // 4 or filled < max(2, n - n // 2)):
+                    continue
+                cost = gaps / total + crossing / h
+                out.append(SpriteAxis(n, cell, m, s, cost, empty))
+    return out
+
+
+def _exact_division(length: int, n: int | None) -> list[SpriteAxis]:
+    """With the count given and no lattice that holds (sprites touching across cuts): whole-pixel even cells."""
+    if n and length % n == 0 and length // n >= MIN_SPRITE_CELL:
+        return [SpriteAxis(n, length // n, 0, 0, 1.0, 0)]
+    return []
+
+
+def _pick(cands: list[SpriteAxis], like: SpriteAxis | None = None) -> SpriteAxis | None:
+    """The finest lattice; then the one that shares the other axis' margin and spacing (a sheet has one
+    of each), then the least space in gaps, then the cleanest."""
+    if not cands:
+        return None
+    n = max(a.n for a in cands)
+    pool = [a for a in cands if a.n == n]
+
+    def key(a):
+        same = like is not None and (a.margin, a.spacing) == (like.margin, like.spacing)
+        return (same, -(2 * a.margin + (a.n - 1) * a.spacing), -a.cost, -a.margin)
+
+    return max(pool, key=key)
+
+
+def _joint(xs: list[SpriteAxis], ys: list[SpriteAxis]) -> tuple[SpriteAxis, SpriteAxis]:
+    """The finest lattice on each axis; between equals, one margin and one spacing for the whole sheet
+    (as a sheet packer writes it), then square cells, then the least space in gaps."""
+    nx, ny = max(a.n for a in xs), max(a.n for a in ys)
+    px = [a for a in xs if a.n == nx]
+    py = [a for a in ys if a.n == ny]
+
+    def key(pair):
+        a, b = pair
+        same_margin = a.margin == b.margin
+        same_spacing = a.spacing == b.spacing or a.n == 1 or b.n == 1
+        gaps = 2 * a.margin + (a.n - 1) * a.spacing + 2 * b.margin + (b.n - 1) * b.spacing
+        return (same_margin and same_spacing, a.cell == b.cell, -gaps, -(a.cost + b.cost), -a.margin)
+
+    return max(((a, b) for a in px for b in py), key=key)
+
+
+@dataclass(frozen=True)
+class SpriteLattice:
+    x: SpriteAxis
+    y: SpriteAxis
+    alternatives: tuple[tuple[int, int], ...]  # other (rows, cols) that also hold
+
+
+def sprite_lattice(fg: np.ndarray, rows: int | None, cols: int | None) -> SpriteLattice | None:
+    """The exact lattice of a sprite sheet's foreground mask, or None when none holds."""
+    if fg is None or not fg.any():
+        return None
+    xs = _axis_candidates(fg, cols) or _exact_division(fg.shape[1], cols)
+    ys = _axis_candidates(fg.T, rows) or _exact_division(fg.shape[0], rows)
+    if not xs or not ys:
+        return None
+    # a strip whose frames touch across every cut: square frames, as strips are drawn
+    h, w = fg.shape
+    if cols is None and rows in (None, 1) and max(a.n for a in xs) == 1 and w % h == 0 and 2 <= w // h <= MAX_SPRITE_CELLS:
+        xs = _exact_division(w, w // h)
+    elif rows is None and cols in (None, 1) and max(a.n for a in ys) == 1 and h % w == 0 and 2 <= h // w <= MAX_SPRITE_CELLS:
+        ys = _exact_division(h, h // w)
+    x, y = _joint(xs, ys)
+    # square cells are the usual sheet: between two lattices that both hold on one
+    # axis, prefer the one whose cell matches the other axis' cell
+    if x.cell != y.cell:
+        sq_x = [a for a in xs if a.cell == y.cell]
+        sq_y = [a for a in ys if a.cell == x.cell]
+        if y.n == 1 and sq_x and rows is None:
+            x = _joint(sq_x, [y])[0] if _pick(sq_x).n >= x.n else x
+        elif x.n == 1 and sq_y and cols is None:
+            y = _joint([x], sq_y)[1] if _pick(sq_y).n >= y.n else y
+    if rows is None and cols is None and x.n * y.n < 2:
+        return None
+    # coarser views of the chosen lattice (every k-th cut) always hold too: they are no alternative
+    alts = sorted({(b.n, a.n) for a in xs for b in ys if not (y.n % b.n == 0 and x.n % a.n == 0)}, reverse=True)
+    return SpriteLattice(x, y, tuple(alts[:3]))
