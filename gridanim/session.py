@@ -272,7 +272,7 @@ def generation_steps(
         elapsed = time.monotonic() - t0
         if ev is None:
             yield Step("wait", elapsed, partials=partials)
-        elif ev.type == "partial":
+        elif ev.kind == "partial":
             partials += 1
             p = run_dir / f"partial_{partials}.png"
             p.write_bytes(ev.png)
