@@ -73,6 +73,7 @@ class Cost:
     actual_usd: Decimal | None
     usage: Usage | None
     frames: int
+    elapsed_s: float = 0.0
     kind: ClassVar[str] = "cost"
 
     def to_dict(self) -> dict:
@@ -207,7 +208,7 @@ class _Run:
         if self.billing.claim is not None:
             result.record = self.billing.claim(result.record) or result.record
         yield Saved(result.record, result.png, step, time.monotonic() - self.t0)
-        cost = Cost(step, p.quote.estimate, result.actual_usd, result.usage, p.quote.frames)
+        cost = Cost(step, p.quote.estimate, result.actual_usd, result.usage, p.quote.frames, time.monotonic() - self.t0)
         self.costs.append(cost)
         yield cost
         yield result
@@ -304,6 +305,40 @@ def generate_and_animate(
         settled = True
         extra = {"steps": [c.to_dict() for c in run.costs]} if len(run.costs) > 1 else {}
         yield _animate(run, p, result, options, formats, targets, extra)
+    except BaseException as e:
+        if not settled:
+            ticket.fail(e)
+        raise
+
+
+def stylise(
+    request: GenerationRequest,
+    client: Any,
+    *,
+    ledger: CostLedger | None = None,
+    data_dir: str | os.PathLike | None = None,
+    billing: Billing | None = None,
+    heartbeat: float | None = None,
+    today: _dt.date | None = None,
+) -> Iterator[Event]:
+    """Step one of "stylise first" alone, for a person to keep or retry: the still's events, then a Result (no animation).
+
+    Keep it by passing ``still=result.record`` to :func:`generate_and_animate`.
+    """
+    billing = billing or Billing()
+    p = prepare_still(request, today=today)
+    run = _Run(client, ledger, data_dir, heartbeat, billing)
+    ticket = billing.reserve(p.quote.estimate.usd)
+    settled = False
+    try:
+        for ev in run.call(p, "stylise", {"kind": "still"}):
+            if isinstance(ev, GenerationResult):
+                result = ev
+            else:
+                yield ev
+        _settle(ticket, run.costs)
+        settled = True
+        yield Result(result, None, {}, {}, tuple(run.costs), time.monotonic() - run.t0)
     except BaseException as e:
         if not settled:
             ticket.fail(e)

@@ -81,6 +81,13 @@ def human_size(n: int) -> str:
     return f"{n / 1048576:.1f} MB"
 
 
+def write_bytes(run_dir: Path, name: str, data: bytes) -> Path:
+    """One file in a run folder (a live preview, a saved image shown before its animation)."""
+    p = run_dir / name
+    p.write_bytes(data)
+    return p
+
+
 def write_outputs(run_dir: Path, data: dict[str, bytes]) -> dict[str, Path]:
     """Write each encoded format under its fixed name; returns format -> path."""
     out = {}
