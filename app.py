@@ -358,7 +358,7 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
     last_grid = gr.State(None)
     still_state = gr.State(None)
     history_ids = gr.State([])
-    history_pick = gr.State(None)
+    history_pick = gr.Textbox(None, visible=False, label="Generation id")  # a real input: /redraw takes the id
 
     with gr.Tabs() as tabs:
         # -------------------------------------------------------------- Generate

@@ -147,7 +147,8 @@ def prepare_redraw(record: Record, frames: str, fix: str | None = None, *, today
     redraw = Redraw(record, tuple(chosen), tuple(boxes), img.rgb, img.alpha, layout)
     from .generate import GenerationRequest
 
-    request = GenerationRequest(prompt=fix or "", model=model.id, quality=quality, size=plan.size)
+    request = GenerationRequest(prompt=str(meta.get("user_prompt") or meta.get("prompt") or ""), model=model.id, quality=quality,
+                                size=plan.size)
     return Prepared(
         request, None, model, quality, plan, int(meta.get("fps") or 8), prompt, (ref,), None, quote, tuple(warnings),
         route="redraw", background=meta.get("background"),
