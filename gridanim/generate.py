@@ -27,10 +27,11 @@ import io
 import math
 import os
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterator, Union
+from typing import Any
 
 import numpy as np
 
@@ -44,7 +45,7 @@ from .presets import Preset, get_preset
 from .pricing import CostLedger, Estimate, Usage, actual_cost, estimate, usd
 from .storage import Record, ensure_writable, save_generation
 
-ImageInput = Union[str, os.PathLike, bytes, tuple]
+ImageInput = str | os.PathLike | bytes | tuple
 """A reference photo: a path, raw bytes, or ``(filename, bytes)``."""
 
 MAX_PARTIAL_IMAGES = 3

@@ -91,7 +91,7 @@ class Policy:
     budget_usd: Decimal | None
 
     @classmethod
-    def from_env(cls, environ: dict | None = None) -> "Policy":
+    def from_env(cls, environ: dict | None = None) -> Policy:
         env = os.environ if environ is None else environ
         return cls(bool(env.get(ENV_KEY, "").strip()), limit_from_env(env), budget_from_env(env))
 
@@ -155,7 +155,7 @@ class Ticket:
         self.done = True
         return True
 
-    def __enter__(self) -> "Ticket":
+    def __enter__(self) -> Ticket:
         return self
 
     def __exit__(self, kind, error, tb) -> None:

@@ -16,12 +16,13 @@ tests inject.
 from __future__ import annotations
 
 import datetime as _dt
-import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
+
+import tomllib
 
 from .errors import InputError, ModelUnavailableError
 
@@ -240,7 +241,7 @@ def parse_catalog(data: dict) -> Catalog:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_catalog(path: str | None = None) -> Catalog:
     """Read the model table (the shipped one unless ``path`` is given); cached."""
     if path is None:

@@ -27,9 +27,10 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any, Callable, ClassVar, Iterable, Iterator
+from typing import Any, ClassVar
 
 from .animate import AnimateOptions, Animation, animate, render
 from .errors import GridanimError
@@ -190,8 +191,8 @@ class _Run:
     t0: float = field(default_factory=time.monotonic)
     costs: list[Cost] = field(default_factory=list)
 
-    def call(self, p: Prepared, step: str, meta: dict | None = None) -> Iterator[Event | GenerationResult]:
-        """One paid call: its events, then the :class:`GenerationResult` (the caller's, not an event)."""
+    def call(self, p: Prepared, step: str, meta: dict | None = None) -> Generator[Event, None, GenerationResult]:
+        """One paid call: yields its events and returns its :class:`GenerationResult` (``yield from``)."""
         partials = 0
         result = None
         stream = stream_generation(p, self.client, ledger=self.ledger, data_dir=self.data_dir, meta=meta)
@@ -211,7 +212,27 @@ class _Run:
         cost = Cost(step, p.quote.estimate, result.actual_usd, result.usage, p.quote.frames, time.monotonic() - self.t0)
         self.costs.append(cost)
         yield cost
-        yield result
+        return result
+
+    def billed(self, estimate_usd: Decimal, body: Iterator[Any]) -> Iterator[Event]:
+        """Reserve before ``body`` runs, settle when it yields :data:`_PAID`, fail if it stops before that."""
+        ticket = self.billing.reserve(estimate_usd)  # may refuse (limit, no key): nothing was sent
+        settled = False
+        try:
+            for ev in body:
+                if ev is _PAID:
+                    actual = [c.actual_usd for c in self.costs]
+                    ticket.settle(None if any(a is None for a in actual) else sum(actual, Decimal(0)))
+                    settled = True
+                else:
+                    yield ev
+        except BaseException as e:
+            if not settled:
+                ticket.fail(e)
+            raise
+
+
+_PAID = object()  # a flow's marker: every paid call is saved, so the exact cost can be settled
 
 
 def animation_options(p: Prepared, result: GenerationResult, base: AnimateOptions | None = None) -> AnimateOptions:
@@ -249,11 +270,6 @@ def _animate(run: _Run, p: Prepared, result: GenerationResult, options: AnimateO
     return Result(result, anim, data, outputs, tuple(run.costs), time.monotonic() - run.t0)
 
 
-def _settle(ticket: Any, costs: list[Cost]) -> None:
-    actual = [c.actual_usd for c in costs]
-    ticket.settle(None if any(a is None for a in actual) else sum(actual, Decimal(0)))
-
-
 def generate_and_animate(
     request: GenerationRequest | Prepared,
     client: Any,
@@ -275,40 +291,26 @@ def generate_and_animate(
     photo is first turned into a styled still (its own saved record and cost), and the grid
     call uses that still as its only reference; pass ``still`` to reuse an approved one.
     """
-    billing = billing or Billing()
     p = request if isinstance(request, Prepared) else prepare(request, today=today)
-    req = p.request
-    two_steps = req.stylise_first and still is None
-    still_p = prepare_still(req, today=today) if two_steps else None
-    reserve = p.quote.estimate.usd + (still_p.quote.estimate.usd if still_p else 0)
-    run = _Run(client, ledger, data_dir, heartbeat, billing)
-    ticket = billing.reserve(reserve)  # may refuse (limit, no key): nothing was sent
-    settled = False
-    try:
-        meta: dict = {}
-        if two_steps:
-            for ev in run.call(still_p, "stylise", {"kind": "still"}):
-                if isinstance(ev, GenerationResult):
-                    still = ev.record
-                else:
-                    yield ev
-        if still is not None:
-            grid_req = replace(req, images=((f"{still.id}.png", still.png_path.read_bytes()),), stylise_first=False)
-            p = prepare(grid_req, today=today)
-            meta = {"still": still.id}
-        for ev in run.call(p, "generate", meta):
-            if isinstance(ev, GenerationResult):
-                result = ev
-            else:
-                yield ev
-        _settle(ticket, run.costs)
-        settled = True
+    two_steps = p.request.stylise_first and still is None
+    still_p = prepare_still(p.request, today=today) if two_steps else None
+    run = _Run(client, ledger, data_dir, heartbeat, billing or Billing())
+
+    def body():
+        q, kept, meta = p, still, {}
+        if still_p is not None:
+            kept = (yield from run.call(still_p, "stylise", {"kind": "still"})).record
+        if kept is not None:
+            images = ((f"{kept.id}.png", kept.png_path.read_bytes()),)
+            q = prepare(replace(p.request, images=images, stylise_first=False), today=today)
+            meta = {"still": kept.id}
+        result = yield from run.call(q, "generate", meta)
+        yield _PAID
         extra = {"steps": [c.to_dict() for c in run.costs]} if len(run.costs) > 1 else {}
-        yield _animate(run, p, result, options, formats, targets, extra)
-    except BaseException as e:
-        if not settled:
-            ticket.fail(e)
-        raise
+        yield _animate(run, q, result, options, formats, targets, extra)
+
+    estimate_usd = p.quote.estimate.usd + (still_p.quote.estimate.usd if still_p else 0)
+    yield from run.billed(estimate_usd, body())
 
 
 def stylise(
@@ -325,24 +327,15 @@ def stylise(
 
     Keep it by passing ``still=result.record`` to :func:`generate_and_animate`.
     """
-    billing = billing or Billing()
     p = prepare_still(request, today=today)
-    run = _Run(client, ledger, data_dir, heartbeat, billing)
-    ticket = billing.reserve(p.quote.estimate.usd)
-    settled = False
-    try:
-        for ev in run.call(p, "stylise", {"kind": "still"}):
-            if isinstance(ev, GenerationResult):
-                result = ev
-            else:
-                yield ev
-        _settle(ticket, run.costs)
-        settled = True
+    run = _Run(client, ledger, data_dir, heartbeat, billing or Billing())
+
+    def body():
+        result = yield from run.call(p, "stylise", {"kind": "still"})
+        yield _PAID
         yield Result(result, None, {}, {}, tuple(run.costs), time.monotonic() - run.t0)
-    except BaseException as e:
-        if not settled:
-            ticket.fail(e)
-        raise
+
+    yield from run.billed(p.quote.estimate.usd, body())
 
 
 def redraw_and_animate(
@@ -363,25 +356,16 @@ def redraw_and_animate(
     """Re-draw ``frames`` of a saved grid (one masked edit), save it as a child version, animate it."""
     from .redraw import prepare_redraw
 
-    billing = billing or Billing()
     parent = record if isinstance(record, Record) else load_record(record, data_dir)
     p = prepare_redraw(parent, frames, fix, today=today)
-    run = _Run(client, ledger, data_dir, heartbeat, billing)
-    ticket = billing.reserve(p.quote.estimate.usd)
-    settled = False
-    try:
-        meta = {"parent": parent.id, "redrawn": p.redraw.frames, "redraw_fix": fix or None}
-        if parent.meta.get("gif"):
-            meta["gif"] = parent.meta["gif"]
-        for ev in run.call(p, "redraw", meta):
-            if isinstance(ev, GenerationResult):
-                result = ev
-            else:
-                yield ev
-        _settle(ticket, run.costs)
-        settled = True
+    run = _Run(client, ledger, data_dir, heartbeat, billing or Billing())
+    meta = {"parent": parent.id, "redrawn": p.redraw.frames, "redraw_fix": fix or None}
+    if parent.meta.get("gif"):
+        meta["gif"] = parent.meta["gif"]
+
+    def body():
+        result = yield from run.call(p, "redraw", meta)
+        yield _PAID
         yield _animate(run, p, result, options, formats, targets, {})
-    except BaseException as e:
-        if not settled:
-            ticket.fail(e)
-        raise
+
+    yield from run.billed(p.quote.estimate.usd, body())

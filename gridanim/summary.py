@@ -201,7 +201,7 @@ def history_markdown(record: Any) -> str:
         f"- saved: {record.created or record.id} (id `{record.id}`)",
         f"- style: {m.get('preset') or 'none'} · model: {m.get('model')} · quality: {m.get('quality')} · size: {m.get('size')}",
         f"- grid: {plan.get('rows', '?')}×{plan.get('cols', '?')} ({plan.get('frames', '?')} frames), {m.get('fps', '?')} fps",
-        f"- cost: {'$%.4f' % actual if isinstance(actual, (int, float)) else 'unknown'}"
+        f"- cost: {f'${actual:.4f}' if isinstance(actual, (int, float)) else 'unknown'}"
         + (f" · route: {m['route']}" if m.get("route") else ""),
     ]
     if m.get("parent"):

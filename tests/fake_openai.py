@@ -300,7 +300,7 @@ class FakeOpenAI:
         self.no_transparency: set[str] = set()  # models that refuse background="transparent"
 
     # -- lifecycle
-    def start(self) -> "FakeOpenAI":
+    def start(self) -> FakeOpenAI:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
