@@ -14,14 +14,18 @@ API endpoints (stable; every input after the first has a default):
   drop, stabilize, smooth, gif_quality, gif_max_kb, max_size) ->
   (GIF, MP4, downloads, summary, numbered cut);
 * ``/generate`` (prompt, style, rows, cols, shape, model, quality, fps,
-  partial_images, reference, layout_guide, api_key) ->
-  (GIF, MP4, cost text, numbered cut, frames, downloads, status);
+  partial_images, reference, layout_guide, api_key, route, gif_frames,
+  transparent, stylise_first) -> (GIF, MP4, cost text, numbered cut, frames,
+  downloads, status); ``/stylise`` makes the still that stylise-first keeps;
+* ``/redraw`` (id, frames, fix, api_key) -> (GIF, MP4, cost text, new id);
+  ``/history`` -> this visitor's saved generations as data;
 * ``/detect`` (grid, rows, cols, inset) -> (numbered cut, layout text);
 * ``/estimate`` (the generate settings) -> the cost estimate text.
 
-Handlers only translate between Gradio values and the package
-(:mod:`gridanim.session`, :mod:`gridanim.summary`, ...); every
-:class:`~gridanim.errors.GridanimError` becomes ``gr.Error(str(e))``. A
+Handlers only translate between Gradio values and the package (paid flows:
+:mod:`gridanim.pipeline`; forms: :mod:`gridanim.webform`; texts:
+:mod:`gridanim.summary`); ``_gr_errors`` turns every
+:class:`~gridanim.errors.GridanimError` into a specific ``gr.Error``. A
 visitor's key is passed to ``make_client`` for that one request and nowhere
 else (``run_history=False`` keeps it out of the browser's storage too).
 """
@@ -42,10 +46,6 @@ from pathlib import Path  # noqa: E402
 import gradio as gr  # noqa: E402
 
 from gridanim import hosting, pipeline, session, summary  # noqa: E402
-from gridanim.webform import file_path as _path  # noqa: E402
-from gridanim.webform import form_request as _request  # noqa: E402
-from gridanim.webform import history_note as _history_note  # noqa: E402
-from gridanim.webform import offers_gif, preset_sample, qualities, style_choices, style_markdown  # noqa: E402
 from gridanim.animate import FORMATS, AnimateOptions  # noqa: E402
 from gridanim.errors import GridanimError, LimitError, MissingKeyError  # noqa: E402
 from gridanim.generate import MAX_PARTIAL_IMAGES, prepare, route_quotes  # noqa: E402
@@ -55,6 +55,10 @@ from gridanim.plan import MAX_SIDE_CELLS  # noqa: E402
 from gridanim.presets import load_presets  # noqa: E402
 from gridanim.pricing import CostLedger  # noqa: E402
 from gridanim.storage import data_dir  # noqa: E402
+from gridanim.webform import file_path as _path  # noqa: E402
+from gridanim.webform import form_request as _request  # noqa: E402
+from gridanim.webform import history_note as _history_note  # noqa: E402
+from gridanim.webform import offers_gif, preset_sample, qualities, style_choices, style_markdown  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES_DIR = HERE / "examples"
@@ -102,7 +106,7 @@ def _gr_errors():
     except LimitError as e:
         raise _error(e, title="Free limit reached") from None
     except GridanimError as e:
-        raise _error(e, title=type(e).__name__.replace("Error", " problem").strip()) from None
+        raise _error(e, title=summary.error_title(e)) from None
 
 
 def _paid(api_key, request, make_events):
@@ -230,10 +234,8 @@ def detect(grid, rows=AUTO, cols=AUTO, inset=0):
     path = _path(grid)
     if not path:
         return None, ""
-    try:
+    with _gr_errors():
         pv = session.preview_cut(path, _count(rows), _count(cols), int(inset or 0))
-    except GridanimError as e:
-        raise _error(e) from None
     return str(pv.cut), summary.layout_markdown(pv.layout, pv.notes)
 
 
@@ -269,10 +271,8 @@ def animate_grid(
         gif_max_bytes=int(float(gif_max_kb) * 1024) if gif_max_kb else None,
         max_size=int(max_size) if max_size else None,
     )
-    try:
+    with _gr_errors():
         run = session.animate_to_files(path, opts)
-    except GridanimError as e:
-        raise _error(e) from None
     return str(run.files["gif"]), str(run.files["mp4"]), run.downloads, summary.animation_markdown(run), str(run.cut)
 
 
@@ -316,6 +316,17 @@ def history_open(rid, request: gr.Request = None):
     plan = rec.meta.get("plan") or {}
     path = session.copy_grid(rec.png_path)
     return str(path), str(plan.get("rows") or AUTO), str(plan.get("cols") or AUTO), rec.meta.get("fps") or 8, gr.Tabs(selected="animate")
+
+
+def redraw_estimate(rid, frames, request: gr.Request = None):
+    """The cost of a re-draw before the click (no network, no key)."""
+    if not rid or not (frames or "").strip():
+        return ""
+    try:
+        q = pipeline.prepare_redraw(hosting.load_visible(request, rid), frames).quote.estimate
+    except GridanimError as e:
+        return f"Cannot re-draw: {e}"
+    return f"Estimated cost of this re-draw: **{q.describe()}** (one edit of the whole grid; only these frames are kept)"
 
 
 def redraw(rid, frames, fix="", api_key=None, request: gr.Request = None):
@@ -537,6 +548,8 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
                      api_name="redraw", concurrency_limit=2, concurrency_id="openai").then(
         history_list, None, history_outputs, api_visibility="private")
     gr.api(history_api, api_name="history")
+    gr.on([redraw_frames.change, history_pick.change], redraw_estimate, [history_pick, redraw_frames], redraw_md,
+          api_visibility="private", show_progress="hidden", trigger_mode="always_last")
 
     demo.load(key_hint, None, key_md, api_visibility="private", show_progress="hidden")
     demo.load(allowance, None, allowance_md, api_name="allowance", api_visibility="undocumented", show_progress="hidden")

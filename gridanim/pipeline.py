@@ -36,6 +36,7 @@ from .animate import AnimateOptions, Animation, animate, render
 from .errors import GridanimError
 from .generate import GenerationRequest, GenerationResult, Prepared, prepare, prepare_still, stream_generation
 from .pricing import CostLedger, Estimate, Usage, usd
+from .redraw import prepare_redraw
 from .storage import Record, load_record, update_record, write_output
 
 # ------------------------------------------------------------------ events
@@ -354,8 +355,6 @@ def redraw_and_animate(
     today: _dt.date | None = None,
 ) -> Iterator[Event]:
     """Re-draw ``frames`` of a saved grid (one masked edit), save it as a child version, animate it."""
-    from .redraw import prepare_redraw
-
     parent = record if isinstance(record, Record) else load_record(record, data_dir)
     p = prepare_redraw(parent, frames, fix, today=today)
     run = _Run(client, ledger, data_dir, heartbeat, billing or Billing())

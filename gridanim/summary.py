@@ -31,6 +31,25 @@ SHARE_NOTE = (
 )
 
 
+_TITLES = {
+    "InputError": "Check the settings",
+    "LayoutError": "Could not cut the grid",
+    "EncodeError": "Could not encode",
+    "StorageError": "Saved grids",
+    "ModelUnavailableError": "Not available for this model or key",
+    "SafetyError": "Blocked by OpenAI's safety system",
+    "AuthError": "OpenAI refused the key",
+    "RateLimitError": "OpenAI limit reached",
+    "ServerError": "OpenAI had a problem",
+    "ConnectionFailed": "Could not reach OpenAI",
+}
+
+
+def error_title(e: Exception) -> str:
+    """The toast title for one of the package's errors (the message itself says what to do)."""
+    return next((_TITLES[c.__name__] for c in type(e).__mro__ if c.__name__ in _TITLES), "Error")
+
+
 def quote_markdown(prepared: Any) -> str:
     """The live estimate: total, per frame, and the same frames one image per call."""
     q, e = prepared.quote, prepared.quote.estimate
