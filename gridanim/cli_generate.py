@@ -83,8 +83,6 @@ def add_generate(sub) -> None:
 
 
 def add_redraw(sub) -> None:
-    from .cli import _int  # noqa: F401  (same parsers as generate)
-
     p = sub.add_parser(
         "redraw",
         help="re-draw some frames of a saved grid (one masked edit); the other frames stay pixel-identical",

@@ -270,12 +270,12 @@ def build_gif_prompt(subject: str, frames: int, *, style_name=None, style=None, 
     if references:
         parts.append("Animate the subject from the reference photo: keep its identity, colours and details.")
     if key_colour:
-        parts.append(_key_sentence(key_colour))
+        parts.append(key_sentence(key_colour))
     parts.append("No numbers, captions, text, borders or watermarks.")
     return " ".join(parts)
 
 
-def _key_sentence(colour: tuple[int, int, int]) -> str:
+def key_sentence(colour: tuple[int, int, int]) -> str:
     hexa = "#{:02X}{:02X}{:02X}".format(*colour)
     return (
         f"Background: one flat, uniform pure {hexa} colour everywhere behind the subject (and in the gutters), "
@@ -350,7 +350,7 @@ def prepare(request: GenerationRequest, *, today: _dt.date | None = None) -> Pre
             guide = None
         prompt = build_prompt(request.prompt, plan, references=len(refs), guide=guide is not None, **style_kw)
         if key:
-            prompt += " " + _key_sentence(key)
+            prompt += " " + key_sentence(key)
         elif background:
             prompt += " Background: fully transparent behind the subject and in the gutters."
         inputs = [r.size for r in refs] + ([plan.canvas] if guide else [])

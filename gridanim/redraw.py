@@ -17,6 +17,7 @@ import numpy as np
 
 from .errors import InputError
 from .frames import parse_frame_list
+from .generate import GenerationRequest, Prepared, Quote, Reference, key_sentence
 from .images import load_image
 from .layout import Layout
 from .models import check_model, check_quality
@@ -116,8 +117,6 @@ class Redraw:
 
 def prepare_redraw(record: Record, frames: str, fix: str | None = None, *, today: _dt.date | None = None):
     """A :class:`~gridanim.generate.Prepared` for re-drawing ``frames`` (same syntax as ``--order``) of ``record``."""
-    from .generate import Prepared, Quote, Reference
-
     meta = record.meta
     plan_d = meta.get("plan") or {}
     img = load_image(record.png_path.read_bytes())
@@ -141,12 +140,8 @@ def prepare_redraw(record: Record, frames: str, fix: str | None = None, *, today
     quote = Quote(est, len(chosen), size, est)
     keyed = meta.get("keyed") or {}
     if keyed.get("colour"):
-        from .generate import _key_sentence
-
-        prompt += " " + _key_sentence(tuple(keyed["colour"]))
+        prompt += " " + key_sentence(tuple(keyed["colour"]))
     redraw = Redraw(record, tuple(chosen), tuple(boxes), img.rgb, img.alpha, layout)
-    from .generate import GenerationRequest
-
     request = GenerationRequest(prompt=str(meta.get("user_prompt") or meta.get("prompt") or ""), model=model.id, quality=quality,
                                 size=plan.size)
     return Prepared(
