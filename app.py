@@ -479,8 +479,10 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
                     with gr.Accordion("Re-draw some frames (one paid edit; the others stay as they are)", open=True):
                         redraw_frames = gr.Textbox("", label="Frames", placeholder="e.g. 3,7", elem_id="redraw-frames")
                         redraw_fix = gr.Textbox("", label="What to fix (optional)", elem_id="redraw-fix")
+                        redraw_est = gr.Markdown("", elem_id="redraw-estimate")
                         redraw_btn = gr.Button("Re-draw these frames", elem_id="redraw-btn")
                         redraw_md = gr.Markdown("", elem_id="redraw-md")
+                        redraw_id = gr.Textbox(None, visible=False, label="New version id")
                         redraw_gif = gr.Image(label="Re-drawn GIF", type="filepath", interactive=False, elem_id="redraw-gif", height=240)
                         redraw_mp4 = gr.Video(label="Re-drawn MP4", interactive=False, elem_id="redraw-mp4", height=240, autoplay=True, loop=True)
 
@@ -544,11 +546,11 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
     history_refresh.click(history_list, None, history_outputs, api_visibility="private")
     history.select(history_select, history_ids, [history_pick, history_md], api_visibility="private", show_progress="hidden")
     history_open_btn.click(history_open, history_pick, [grid_in, a_rows, a_cols, a_fps, tabs], api_visibility="private")
-    redraw_btn.click(redraw, [history_pick, redraw_frames, redraw_fix, api_key], [redraw_gif, redraw_mp4, redraw_md, history_pick],
+    redraw_btn.click(redraw, [history_pick, redraw_frames, redraw_fix, api_key], [redraw_gif, redraw_mp4, redraw_md, redraw_id],
                      api_name="redraw", concurrency_limit=2, concurrency_id="openai").then(
         history_list, None, history_outputs, api_visibility="private")
     gr.api(history_api, api_name="history")
-    gr.on([redraw_frames.change, history_pick.change], redraw_estimate, [history_pick, redraw_frames], redraw_md,
+    gr.on([redraw_frames.change, history_pick.change], redraw_estimate, [history_pick, redraw_frames], redraw_est,
           api_visibility="private", show_progress="hidden", trigger_mode="always_last")
 
     demo.load(key_hint, None, key_md, api_visibility="private", show_progress="hidden")

@@ -140,6 +140,8 @@ def cost_markdown(result: Any, ledger: CostLedger | None) -> str:
             f"**Cost: ${usd(result.actual_usd):.4f}** ({per} per frame; estimate was {est}). "
             f"Tokens: {u.text_in} text + {u.image_in} image in, {u.image_out} image out."
         )
+    if p.gif:
+        first += f" Route: native GIF ({p.gif.frames} frames asked)."
     return f"{first}\n\n{ledger_line(ledger)}"
 
 

@@ -229,18 +229,22 @@ def test_gif_route_then_redraw_one_frame_in_history(page, fake, app_server):
     page.locator("#gen-btn").click()
     gif = page.locator("#gen-gif img").first
     expect(page.locator("#gen-status")).to_contain_text("Done", timeout=90000)
+    req = fake.requests[-1]
+    assert len(fake.requests) == before + 1 and req.json["output_format"] == "gif" and req.json["frame_count"] == 4, req.json
+    expect(page.locator("#gen-cost")).to_contain_text("native GIF", timeout=10000)
+    expect(gif).to_have_attribute("src", re.compile(r"\.gif$"), timeout=10000)
     with Image.open(io.BytesIO(fetch(page, gif.get_attribute("src")))) as im:
         assert im.n_frames == 4
-    req = fake.requests[-1]
-    assert len(fake.requests) == before + 1 and req.json["output_format"] == "gif" and req.json["frame_count"] == 4
     shot(page, "generate-gif-route.png")
 
     page.locator("#gen-fix").click()  # after a generation: fix some of its frames in History
     expect(page.locator("#history-details")).to_contain_text("a dog wagging its tail", timeout=20000)
     page.locator("#redraw-frames textarea, #redraw-frames input").first.fill("2")
     page.locator("#redraw-fix textarea, #redraw-fix input").first.fill("the tail up")
+    expect(page.locator("#redraw-estimate")).to_contain_text("Estimated cost of this re-draw", timeout=15000)  # before
     page.locator("#redraw-btn").click()
-    expect(page.locator("#redraw-md")).to_contain_text("Re-drew frame(s) 2", timeout=90000)
+    expect(page.locator("#redraw-md")).to_contain_text("Re-drew frame(s) 2", timeout=90000)  # and after: the exact cost
+    expect(page.locator("#redraw-md")).to_contain_text("estimate was")
     edit = fake.requests[-1]
     assert len(fake.requests) == before + 2 and edit.path == "/v1/images/edits" and "mask" in edit.files
     redrawn = page.locator("#redraw-gif img").first
