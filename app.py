@@ -177,10 +177,9 @@ def generate(prompt, style="", rows=3, cols=4, shape="square", model=None, quali
     yield {gen_status: f"Working: sending the request to OpenAI (estimate {prepared.quote.estimate.describe()})…", ledger_state: ledger}
     flow = _paid(api_key, request, lambda client, billing: pipeline.generate_and_animate(
         prepared, client, formats=FORMATS, ledger=ledger, billing=billing, heartbeat=1.0, still=kept))
-    for ev in flow:
-        if ev.kind == "result":
-            break
-        yield _live(ev, run_dir, req.partial_images)
+    for ev in flow:  # to the end, so the client is closed before the last yield
+        if ev.kind != "result":
+            yield _live(ev, run_dir, req.partial_images)
     files = session.result_files(ev, run_dir=run_dir)
     g = ev.generation
     yield {
@@ -201,7 +200,7 @@ def stylise_still(prompt, style="", model=None, quality=None, reference=None, ap
     with _gr_errors():
         req = _request(prompt, style, None, None, None, model, quality, None, 0, reference, False, stylise_first=True)
     flow = _paid(api_key, request, lambda client, billing: pipeline.stylise(req, client, billing=billing))
-    ev = next(e for e in flow if e.kind == "result")
+    *_, ev = flow  # the last event is the Result; running to the end closes the client
     g = ev.generation
     path = session.copy_grid(g.grid_path)
     return str(path), summary.cost_markdown(g, None), g.record.id
@@ -337,7 +336,7 @@ def redraw(rid, frames, fix="", api_key=None, request: gr.Request = None):
         parent = hosting.load_visible(request, rid)  # another visitor's grid is "not found"
     flow = _paid(api_key, request, lambda client, billing: pipeline.redraw_and_animate(
         parent, frames or "", client, fix=fix or None, formats=FORMATS, billing=billing, heartbeat=None))
-    ev = next(e for e in flow if e.kind == "result")
+    *_, ev = flow
     files = session.result_files(ev)
     return (str(files.files["gif"]), str(files.files["mp4"]), summary.redraw_markdown(ev), ev.record.id)
 
