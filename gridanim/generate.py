@@ -545,15 +545,21 @@ def _refusal(p: Prepared, e: Any) -> GridanimError | None:
     return None
 
 
-def key_out(rgb: np.ndarray, colour: tuple[int, int, int]) -> np.ndarray:
-    """Alpha (HxW uint8, 255 = opaque) for a grid drawn on a flat ``colour``: the one call into :mod:`gridanim.keying`."""
+def key_out(rgb: np.ndarray, colour: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray, str]:
+    """(rgb, alpha, how) for a grid drawn on a flat key ``colour``: the one call into :mod:`gridanim.keying`.
+
+    ``keying.key_background(rgb)`` finds the background on the border and returns its
+    despilled colours and alpha (or None); until that module is present, or when it
+    finds no background, a plain distance key on ``colour`` stands in.
+    """
     try:
-        from .keying import key_background  # the sprite-output issue's keyer
-    except ImportError:  # until gridanim/keying.py lands: a plain distance key
-        return _distance_key(rgb, colour)
-    out = key_background(rgb, colour=colour)
-    alpha = out[1] if isinstance(out, tuple) else out
-    return np.asarray(alpha, dtype=np.uint8)
+        from .keying import key_background
+    except ImportError:
+        key_background = None
+    keyed = key_background(rgb) if key_background is not None else None
+    if keyed is None:
+        return rgb, _distance_key(rgb, colour), "distance"
+    return np.asarray(keyed.rgb, np.uint8), np.asarray(keyed.alpha, np.uint8), str(getattr(keyed, "kind", "keying"))
 
 
 def _distance_key(rgb: np.ndarray, colour: tuple[int, int, int], inner: float = 60.0, outer: float = 120.0) -> np.ndarray:
@@ -659,8 +665,8 @@ def _finish(p: Prepared, raw: bytes) -> _Finished:
             warnings.append(f"OpenAI returned a {returned[0]}x{returned[1]} image instead of the asked {p.plan.size}: frames are cut from what came back")
         layout = None
     if p.key_colour is not None:
-        alpha = key_out(rgb, p.key_colour)
-        meta["keyed"] = {"colour": list(p.key_colour), "transparent_px": int((alpha < 128).sum())}
+        rgb, alpha, how = key_out(rgb, p.key_colour)
+        meta["keyed"] = {"colour": list(p.key_colour), "how": how, "transparent_px": int((alpha < 128).sum())}
     if p.route == "redraw":
         rgb, alpha = p.redraw.composite(rgb, alpha)
         layout = p.redraw.layout

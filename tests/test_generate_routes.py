@@ -169,6 +169,14 @@ def test_ids_carry_128_random_bits(openai_env, capsys, workdir):
 # ------------------------------------------------------------------ transparency
 
 
+def assert_sprite_alpha(d: dict) -> None:
+    """Every frame: clear where the fake drew background (a panel corner), opaque on the body (its centre)."""
+    alpha = np.asarray(Image.open(d["grid"]).convert("RGBA").getchannel("A"))
+    for x, y, w, h in d["layout"]["boxes"]:
+        assert alpha[y + 3, x + 3] == 0 and alpha[y + h - 4, x + w - 4] == 0, (x, y)
+        assert alpha[y + h // 2, x + w // 2] == 255, (x, y)
+
+
 def test_sprite_preset_asks_for_a_transparent_png_where_the_model_offers_it(openai_env, capsys, workdir):
     code, out, err = run(capsys, "generate", "a knight walking", "--style", "game-sprite", "--model", "gpt-image-2.6-flare",
                          "--quality", "low", "--webp", "k.webp", "--json")
@@ -176,8 +184,8 @@ def test_sprite_preset_asks_for_a_transparent_png_where_the_model_offers_it(open
     [req] = openai_env.requests
     assert req.json["background"] == "transparent" and req.json["output_format"] == "png"
     d = json.loads(out)
-    alpha = np.asarray(Image.open(d["grid"]).getchannel("A"))
-    assert alpha.min() == 0 and alpha.max() == 255  # real alpha: clear background, opaque knight
+    assert d["layout"]["frames"] == 8
+    assert_sprite_alpha(d)  # real alpha: clear background, opaque knight
 
 
 def test_without_model_transparency_a_key_colour_is_keyed_out_here(openai_env, capsys, workdir):
@@ -187,13 +195,11 @@ def test_without_model_transparency_a_key_colour_is_keyed_out_here(openai_env, c
     [req] = openai_env.requests
     assert "background" not in req.json and "#FF00FF" in req.json["prompt"]
     d = json.loads(out)
-    rgba = np.asarray(Image.open(d["grid"]).convert("RGBA"))
-    magenta = (rgba[..., 0] > 240) & (rgba[..., 1] < 15) & (rgba[..., 2] > 240)
-    assert magenta.mean() > 0.3  # the fake drew the key colour...
-    assert (rgba[..., 3][magenta] == 0).all()  # ...and it is transparent now
-    body = (rgba[..., 0] > 200) & (rgba[..., 1] > 100) & (rgba[..., 1] < 180) & (rgba[..., 2] < 80)
-    assert body.any() and (rgba[..., 3][body] == 255).all()
+    assert d["layout"]["frames"] == 8
+    assert_sprite_alpha(d)  # the flat magenta the fake drew is transparent now, the knight is not
     assert any("key colour" in w for w in d["warnings"])
+    meta = json.loads(Path(d["sidecar"]).read_text())
+    assert meta["keyed"]["colour"] == [255, 0, 255] and meta["keyed"]["transparent_px"] > 0
 
 
 def test_a_transparency_refusal_is_one_line_and_no_retry(openai_env, capsys, workdir):
