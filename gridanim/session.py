@@ -30,7 +30,7 @@ from typing import Any
 
 from PIL import Image
 
-from .animate import FORMATS, AnimateOptions, Animation, animate, render
+from .animate import AnimateOptions, Animation, animate, render
 from .images import LoadedImage, load_image
 from .layout import Layout, detect_layout
 from .overlay import save_cut
@@ -148,38 +148,40 @@ def animate_to_files(
     options: AnimateOptions,
     *,
     layout: Layout | None = None,
-    formats: Iterable[str] = FORMATS,
+    formats: Iterable[str] = ("gif", "mp4", "webp", "zip"),
     frame_pngs: bool = False,
     run_dir: Path | None = None,
 ) -> AnimationFiles:
     """Animate ``source`` and write every format, the cut and (optionally) frame PNGs."""
     img = _load(source)
     anim = animate(img, options, layout=layout)
-    return write_run(img, anim, render(anim, list(formats)), frame_pngs=frame_pngs, run_dir=run_dir)
-
-
-def write_run(img: LoadedImage, anim: Animation, data: dict[str, bytes], *, frame_pngs: bool = False,
-              run_dir: Path | None = None) -> AnimationFiles:
-    """An animation's encoded bytes, its numbered cut and (optionally) frame PNGs, written to a run folder."""
     run_dir = run_dir or new_run_dir()
-    files = write_outputs(run_dir, data)
-    cut = save_cut(img.rgb, anim.layout, run_dir / CUT_NAME, inset=anim.options.inset)
-    frames = []
-    if frame_pngs:
-        fdir = run_dir / "frames"
-        fdir.mkdir(exist_ok=True)
-        width = max(2, len(str(len(anim.frames))))
-        for i, f in enumerate(anim.frames, 1):
-            p = fdir / f"frame_{i:0{width}d}.png"
-            Image.fromarray(f).save(p, format="PNG", compress_level=1)
-            frames.append(p)
+    files = write_outputs(run_dir, render(anim, list(formats)))
+    cut = save_cut(img.rgb, anim.layout, run_dir / CUT_NAME, inset=options.inset)
+    frames = write_frames(run_dir, anim) if frame_pngs else []
     return AnimationFiles(run_dir, anim, files, cut, frames)
 
 
+def write_frames(run_dir: Path, anim: Animation) -> list[Path]:
+    """Every played frame as ``frames/frame_NN.png``."""
+    fdir = run_dir / "frames"
+    fdir.mkdir(exist_ok=True)
+    width = max(2, len(str(len(anim.frames))))
+    out = []
+    for i, f in enumerate(anim.frames, 1):
+        p = fdir / f"frame_{i:0{width}d}.png"
+        Image.fromarray(f).save(p, format="PNG", compress_level=1)
+        out.append(p)
+    return out
+
+
 def result_files(result: Any, *, run_dir: Path | None = None) -> AnimationFiles:
-    """A :class:`gridanim.pipeline.Result` written to a run folder (the app serves only run folders)."""
-    g = result.generation
-    return write_run(g.image or load_image(g.grid_path), result.animation, result.data, frame_pngs=True, run_dir=run_dir)
+    """A finished :mod:`gridanim.pipeline` flow written to a run folder: its outputs, cut and frame PNGs."""
+    g, anim = result.generation, result.animation
+    run_dir = run_dir or new_run_dir()
+    files = write_outputs(run_dir, result.data)
+    cut = save_cut((g.image or load_image(g.grid_path)).rgb, anim.layout, run_dir / CUT_NAME, inset=anim.options.inset)
+    return AnimationFiles(run_dir, anim, files, cut, write_frames(run_dir, anim))
 
 
 def copy_grid(path: str | os.PathLike, *, run_dir: Path | None = None) -> Path:
