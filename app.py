@@ -233,8 +233,10 @@ def detect(grid, rows=AUTO, cols=AUTO, inset=0):
     path = _path(grid)
     if not path:
         return None, ""
-    with _gr_errors():
+    try:
         pv = session.preview_cut(path, _count(rows), _count(cols), int(inset or 0))
+    except GridanimError as e:
+        raise _error(e) from None
     return str(pv.cut), summary.layout_markdown(pv.layout, pv.notes)
 
 
@@ -270,8 +272,10 @@ def animate_grid(
         gif_max_bytes=int(float(gif_max_kb) * 1024) if gif_max_kb else None,
         max_size=int(max_size) if max_size else None,
     )
-    with _gr_errors():
+    try:
         run = session.animate_to_files(path, opts)
+    except GridanimError as e:
+        raise _error(e) from None
     return str(run.files["gif"]), str(run.files["mp4"]), run.downloads, summary.animation_markdown(run), str(run.cut)
 
 
@@ -396,7 +400,7 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
                         route = gr.Radio([("Grid (cut here)", "grid"), ("Native GIF", "gif")], value="grid", label="Route",
                                          visible=_GIF_MODEL, elem_id="gen-route")
                         gif_frames = gr.Slider(2, 16, value=9, step=1, label="GIF frames", visible=_GIF_MODEL, elem_id="gen-gif-frames")
-                        transparent = gr.Checkbox(False, label="Transparent sprite (real alpha)", elem_id="gen-transparent")
+                        g_transparent = gr.Checkbox(False, label="Transparent sprite (real alpha)", elem_id="gen-transparent")
                     with gr.Accordion("Advanced", open=False, elem_id="gen-advanced"):
                         with gr.Row():
                             model = gr.Dropdown(MODELS, value=MODELS[0] if MODELS else None, label="Model", elem_id="gen-model")
@@ -489,8 +493,8 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
 
     # ------------------------------------------------------------------ events
     gen_inputs = [prompt, style, g_rows, g_cols, shape, model, quality, g_fps, partials, reference, layout_guide]
-    route_inputs = [route, gif_frames, transparent, stylise_first]
-    style.change(style_changed, style, [style_md, style_sample, g_rows, g_cols, shape, g_fps, transparent], api_visibility="private")
+    route_inputs = [route, gif_frames, g_transparent, stylise_first]
+    style.change(style_changed, style, [style_md, style_sample, g_rows, g_cols, shape, g_fps, g_transparent], api_visibility="private")
     model.change(model_changed, model, [quality, route, gif_frames], api_visibility="private")
     reference.change(lambda _: None, reference, still_state, api_visibility="private")
     gr.on(
