@@ -16,14 +16,18 @@ API endpoints (stable; every input after the first has a default):
   numbered cut); the loop-seam hint, its plot and the per-frame timing table
   follow in the page;
 * ``/generate`` (prompt, style, rows, cols, shape, model, quality, fps,
-  partial_images, reference, layout_guide, api_key) ->
-  (GIF, MP4, cost text, numbered cut, frames, downloads, status);
+  partial_images, reference, layout_guide, api_key, route, gif_frames,
+  transparent, stylise_first) -> (GIF, MP4, cost text, numbered cut, frames,
+  downloads, status); ``/stylise`` makes the still that stylise-first keeps;
+* ``/redraw`` (id, frames, fix, api_key) -> (GIF, MP4, cost text, new id);
+  ``/history`` -> this visitor's saved generations as data;
 * ``/detect`` (grid, rows, cols, inset) -> (numbered cut, layout text);
 * ``/estimate`` (the generate settings) -> the cost estimate text.
 
-Handlers only translate between Gradio values and the package
-(:mod:`gridanim.session`, :mod:`gridanim.summary`, ...); every
-:class:`~gridanim.errors.GridanimError` becomes ``gr.Error(str(e))``. A
+Handlers only translate between Gradio values and the package (paid flows:
+:mod:`gridanim.pipeline`; forms: :mod:`gridanim.webform`; texts:
+:mod:`gridanim.summary`); ``_gr_errors`` turns every
+:class:`~gridanim.errors.GridanimError` into a specific ``gr.Error``. A
 visitor's key is passed to ``make_client`` for that one request and nowhere
 else (``run_history=False`` keeps it out of the browser's storage too).
 """
@@ -38,20 +42,25 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as in gridanim/__main__.py
 
 import argparse  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
-from gridanim import hosting, session, summary  # noqa: E402
-from gridanim.animate import AnimateOptions  # noqa: E402
+from gridanim import hosting, pipeline, session, summary  # noqa: E402
+from gridanim.animate import FORMATS, AnimateOptions  # noqa: E402
 from gridanim.errors import GridanimError, LimitError, MissingKeyError  # noqa: E402
-from gridanim.generate import MAX_PARTIAL_IMAGES, GenerationRequest, prepare  # noqa: E402
+from gridanim.generate import MAX_PARTIAL_IMAGES, prepare, route_quotes  # noqa: E402
 from gridanim.keys import ENV_KEY, make_client, resolve_key  # noqa: E402
-from gridanim.models import check_model, load_catalog, offered_models  # noqa: E402
+from gridanim.models import load_catalog, offered_models  # noqa: E402
 from gridanim.plan import MAX_SIDE_CELLS  # noqa: E402
 from gridanim.presets import load_presets  # noqa: E402
 from gridanim.pricing import CostLedger  # noqa: E402
 from gridanim.storage import data_dir  # noqa: E402
+from gridanim.webform import file_path as _path  # noqa: E402
+from gridanim.webform import form_request as _request  # noqa: E402
+from gridanim.webform import history_note as _history_note  # noqa: E402
+from gridanim.webform import offers_gif, preset_sample, qualities, style_choices, style_markdown  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES_DIR = HERE / "examples"
@@ -59,7 +68,6 @@ AUTO = "auto"
 COUNTS = [AUTO] + [str(n) for n in range(1, MAX_SIDE_CELLS + 1)]
 SHAPES = ["square", "portrait", "landscape", "wide", "tall"]
 ORDERS = ["forward", "reverse", "pingpong", "custom"]
-SAMPLE_EXTS = (".png", ".jpg", ".jpeg", ".webp", ".gif")
 ESTIMATE_PLACEHOLDER = "a short looping animation"
 MAX_FILE_SIZE = "25mb"
 HISTORY_LIMIT = 60
@@ -90,154 +98,114 @@ def _count(value) -> int | None:
     return n if n > 0 else None
 
 
-def _path(value) -> str | None:
-    """A file input's value as a path (gr.File gives a str; gradio_client may send a dict)."""
-    if not value:
-        return None
-    if isinstance(value, dict):
-        return value.get("path")
-    return str(value)
-
-
-def _qualities(model_id: str) -> list[str]:
+@contextmanager
+def _gr_errors():
+    """The package's one-line errors as specific ``gr.Error`` toasts (the key is never in them)."""
     try:
-        return list(check_model(model_id)[0].qualities) + ["auto"]
-    except GridanimError:
-        return [CATALOG.default_quality, "auto"]
+        yield
+    except MissingKeyError:
+        raise gr.Error(summary.NO_KEY, title="OpenAI key needed", duration=None, print_exception=False) from None
+    except LimitError as e:
+        raise _error(e, title="Free limit reached") from None
+    except GridanimError as e:
+        raise _error(e, title=summary.error_title(e)) from None
 
 
-def _style_choices() -> list[tuple[str, str]]:
-    return [("No preset (describe the style yourself)", "")] + [(PRESETS.presets[k].name, k) for k in PRESETS.names()]
-
-
-def _sample(preset) -> str | None:
-    """A sample image next to the preset file (``presets/<id>.png`` ...), if there is one."""
-    if not preset.path:
-        return None
-    base = Path(preset.path).with_suffix("")
-    return next((str(base.with_suffix(e)) for e in SAMPLE_EXTS if base.with_suffix(e).is_file()), None)
-
-
-def _style_markdown(preset) -> str:
-    if preset is None:
-        return "Plain prompt, 3×4 square frames at 8 fps unless you change them."
-    return f"**{preset.name}**: {preset.description} _(suggests {preset.rows}×{preset.cols} {preset.shape}, {preset.fps} fps)_"
-
-
-def _request(prompt, style, rows, cols, shape, model, quality, fps, partial_images, reference, layout_guide) -> GenerationRequest:
-    ref = _path(reference)
-    return GenerationRequest(
-        prompt=prompt or "",
-        style=style or None,
-        rows=int(rows) if rows else None,
-        cols=int(cols) if cols else None,
-        shape=shape or None,
-        fps=int(fps) if fps else None,
-        model=model or None,
-        quality=quality or None,
-        images=(ref,) if ref else (),
-        layout_guide=bool(layout_guide),
-        partial_images=int(partial_images or 0),
-    )
+def _paid(api_key, request, make_events):
+    """Run one paid pipeline flow with the visitor's (or the host's) key; yields its events, closes the client."""
+    with _gr_errors():
+        key = resolve_key(api_key)
+        client = make_client(key)
+    del key
+    try:
+        with _gr_errors():
+            yield from make_events(client, hosting.billing(request, bool((api_key or "").strip())))
+    finally:
+        client.close()
 
 
 # ------------------------------------------------------------------ Generate tab
 
 
 def style_changed(style):
-    """Show the preset's description (and sample) and adopt its grid defaults."""
+    """Show the preset's description (and sample) and adopt its grid defaults (sprites: transparency on)."""
     if not style:
-        return _style_markdown(None), gr.update(value=None, visible=False), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-    try:
+        return style_markdown(None), gr.update(value=None, visible=False), *[gr.skip()] * 5
+    with _gr_errors():
         p = PRESETS.get(style)
-    except GridanimError as e:
-        raise _error(e) from None
-    sample = _sample(p)
-    return _style_markdown(p), gr.update(value=sample, visible=bool(sample)), p.rows, p.cols, p.shape, p.fps
+    sample = preset_sample(p)
+    return style_markdown(p), gr.update(value=sample, visible=bool(sample)), p.rows, p.cols, p.shape, p.fps, p.transparent
 
 
 def model_changed(model):
-    choices = _qualities(model)
+    choices = qualities(model)
     default = CATALOG.default_quality if CATALOG.default_quality in choices else choices[0]
-    return gr.update(choices=choices, value=default)
+    gif = offers_gif(model)
+    return gr.update(choices=choices, value=default), gr.update(visible=gif, value="grid"), gr.update(visible=gif)
 
 
-def estimate(prompt=None, style=None, rows=None, cols=None, shape=None, model=None, quality=None, fps=None, partial_images=None, reference=None, layout_guide=None):
-    """The live cost estimate (no network, no key)."""
-    req = _request(prompt or ESTIMATE_PLACEHOLDER, style, rows, cols, shape, model, quality, fps, partial_images, reference, layout_guide)
-    try:
-        return summary.quote_markdown(prepare(req))
-    except GridanimError as e:
-        return f"Cannot estimate: {e}"
+def estimate(prompt=None, style=None, rows=None, cols=None, shape=None, model=None, quality=None, fps=None, partial_images=None,
+             reference=None, layout_guide=None, route="grid", gif_frames=None, transparent=None, stylise_first=False):
+    """The live cost estimate of both routes (no network, no key)."""
+    req = _request(prompt or ESTIMATE_PLACEHOLDER, style, rows, cols, shape, model, quality, fps, partial_images, reference,
+                   layout_guide, route, gif_frames, transparent, stylise_first)
+    return summary.routes_markdown(route_quotes(req), req.route)
 
 
 def key_hint():
     return summary.KEY_HINT_SERVER if os.environ.get(ENV_KEY, "").strip() else summary.KEY_HINT_NONE
 
 
-def generate(
-    prompt,
-    style="",
-    rows=3,
-    cols=4,
-    shape="square",
-    model=None,
-    quality=None,
-    fps=8,
-    partial_images=2,
-    reference=None,
-    layout_guide=False,
-    api_key=None,
-    ledger=None,
-    request: gr.Request = None,
-    progress=gr.Progress(),
-):
-    """One paid OpenAI call (streamed), then the grid cut into GIF / MP4 / frames."""
+def _live(ev, run_dir, partials):
+    """A pipeline event as the Generate tab's status (and picture, for previews and the saved image)."""
+    out = {gen_status: summary.event_markdown(ev, partials)}
+    if ev.kind in ("partial", "saved"):
+        name = f"partial_{ev.index + 1}.png" if ev.kind == "partial" else f"{ev.step}.png"
+        out[gen_grid] = str(session.write_bytes(run_dir, name, ev.png))
+    return out
+
+
+def generate(prompt, style="", rows=3, cols=4, shape="square", model=None, quality=None, fps=8, partial_images=2, reference=None,
+             layout_guide=False, api_key=None, route="grid", gif_frames=9, transparent=None, stylise_first=False,
+             ledger=None, still=None, request: gr.Request = None):
+    """One paid flow (the still first, if asked), streamed, then the grid cut into GIF / MP4 / WebP / frames."""
     ledger = ledger if isinstance(ledger, CostLedger) else CostLedger()
-    try:
-        prepared = prepare(_request(prompt, style, rows, cols, shape, model, quality, fps, partial_images, reference, layout_guide))
-        key = resolve_key(api_key)
-        ticket = hosting.check_generation_allowed(request, prepared.quote.estimate.usd, using_own_key=bool((api_key or "").strip()))
-    except MissingKeyError:
-        raise gr.Error(summary.NO_KEY, title="OpenAI key needed", duration=None, print_exception=False) from None
-    except LimitError as e:
-        raise _error(e, title="Free limit reached") from None
-    except GridanimError as e:
-        raise _error(e) from None
-    with ticket:  # settled with the exact cost when the grid arrives; a failure keeps the estimate counted
-        client = make_client(key)
-        del key
-        progress(0.05, desc="Sending the prompt to OpenAI…")
-        yield {gen_status: f"Working: sending the prompt to OpenAI (estimate {prepared.quote.estimate.describe()})…", ledger_state: ledger}
-        try:
-            for step in session.generation_steps(prepared, client, ledger=ledger):
-                status = summary.status_markdown(step, prepared.request.partial_images)
-                if step.kind == "saved":
-                    ticket.settle(step.result.actual_usd)
-                    hosting.claim(step.result.record, request)  # History shows it to this visitor only (on a Space)
-                if step.kind in ("wait",):
-                    yield {gen_status: status}
-                elif step.kind in ("partial", "saved"):
-                    yield {gen_status: status, gen_grid: str(step.image)}
-                else:
-                    files, result = step.files, step.result
-        except GridanimError as e:
-            raise _error(e) from None
-        finally:
-            client.close()
-    grid_copy = session.copy_grid(result.grid_path, run_dir=files.run_dir)
-    plan = prepared.plan
+    with _gr_errors():
+        req = _request(prompt, style, rows, cols, shape, model, quality, fps, partial_images, reference, layout_guide,
+                       route, gif_frames, transparent, stylise_first)
+        prepared = prepare(req)
+        kept = hosting.load_visible(request, still) if still and req.stylise_first else None
+    run_dir = session.new_run_dir()
+    yield {gen_status: f"Working: sending the request to OpenAI (estimate {prepared.quote.estimate.describe()})…", ledger_state: ledger}
+    flow = _paid(api_key, request, lambda client, billing: pipeline.generate_and_animate(
+        prepared, client, formats=FORMATS, ledger=ledger, billing=billing, heartbeat=1.0, still=kept))
+    for ev in flow:  # to the end, so the client is closed before the last yield
+        if ev.kind != "result":
+            yield _live(ev, run_dir, req.partial_images)
+    files = session.result_files(ev, run_dir=run_dir)
+    g = ev.generation
     yield {
         gen_gif: str(files.files["gif"]),
         gen_mp4: str(files.files["mp4"]),
-        gen_cost: summary.cost_markdown(result, ledger),
+        gen_cost: summary.cost_markdown(g, ledger) + "\n\n" + summary.steps_markdown(ev),
         gen_grid: str(files.cut),
         gen_frames: [str(p) for p in files.frames],
-        gen_files: files.downloads + [str(grid_copy)],
-        gen_status: summary.status_markdown(step, prepared.request.partial_images) + "\n\n" + summary.animation_markdown(files),
+        gen_files: files.downloads + [str(session.copy_grid(g.grid_path, run_dir=run_dir))],
+        gen_status: summary.event_markdown(ev, 0) + "\n\n" + summary.animation_markdown(files),
         ledger_state: ledger,
-        last_grid: {"path": str(result.grid_path), "rows": plan.rows, "cols": plan.cols, "fps": prepared.fps},
+        last_grid: {"id": g.record.id, "rows": files.anim.layout.rows, "cols": files.anim.layout.cols, "fps": prepared.fps},
     }
+
+
+def stylise_still(prompt, style="", model=None, quality=None, reference=None, api_key=None, request: gr.Request = None):
+    """Stylise first, step one: the photo as the styled character, to keep (then Generate) or retry (click again)."""
+    with _gr_errors():
+        req = _request(prompt, style, None, None, None, model, quality, None, 0, reference, False, stylise_first=True)
+    flow = _paid(api_key, request, lambda client, billing: pipeline.stylise(req, client, billing=billing))
+    *_, ev = flow  # the last event is the Result; running to the end closes the client
+    g = ev.generation
+    path = session.copy_grid(g.grid_path)
+    return str(path), summary.cost_markdown(g, None), g.record.id
 
 
 def allowance(request: gr.Request = None):
@@ -245,12 +213,18 @@ def allowance(request: gr.Request = None):
     return hosting.allowance_markdown(request)
 
 
-def recut(last):
+def recut(last, request: gr.Request = None):
     """Load the last generated grid into Animate (no new request)."""
     if not last:
         raise gr.Error("Generate a grid first (or pick one in History).", print_exception=False)
-    path = session.copy_grid(last["path"])
-    return str(path), str(last["rows"]), str(last["cols"]), last["fps"], gr.Tabs(selected="animate")
+    return history_open(last["id"], request)
+
+
+def fix_frames(last):
+    """After a generation: pick its frames to re-draw in History."""
+    if not last:
+        raise gr.Error("Generate a grid first (or pick one in History).", print_exception=False)
+    return last["id"], gr.Tabs(selected="history")
 
 
 # ------------------------------------------------------------------ Animate tab
@@ -369,36 +343,60 @@ def order_changed(order):
 def history_list(request: gr.Request = None):
     records = hosting.visible_history(request, HISTORY_LIMIT)  # on a Space: this visitor's own only
     items = [(str(session.thumbnail(r.png_path)), summary.history_caption(r)) for r in records]
-    if hosting.history_is_private():
-        note = f"Your {len(records)} saved generation(s) on this app (each visitor sees only their own). Open one in Animate for free."
-    elif records:
-        note = f"{len(records)} saved generation(s) in `{data_dir()}`. Pick one, then open it in Animate (free: no new request)."
-    else:
-        note = f"No generations yet in `{data_dir()}`. Grids you generate are saved there with their settings and cost."
-    return items, [r.id for r in records], note, None, ""
+    return items, [r.id for r in records], _history_note(len(records), hosting.history_is_private(), str(data_dir())), None, ""
+
+
+def history_api(request: gr.Request = None) -> list[dict]:
+    """This visitor's saved generations as data: id, prompt, cost, parent (the API twin of the gallery)."""
+    return [summary.history_row(r) for r in hosting.visible_history(request, HISTORY_LIMIT)]
 
 
 def history_select(ids, evt: gr.SelectData, request: gr.Request = None):
     if not ids or evt.index is None or evt.index >= len(ids):
         return None, ""
-    rid = ids[evt.index]
-    try:
-        return rid, summary.history_markdown(hosting.load_visible(request, rid))
-    except GridanimError as e:
-        raise _error(e) from None
+    return ids[evt.index], history_details(ids[evt.index], request)
+
+
+def history_details(rid, request: gr.Request = None):
+    if not rid:
+        return ""
+    with _gr_errors():
+        return summary.history_markdown(hosting.load_visible(request, rid))
 
 
 def history_open(rid, request: gr.Request = None):
     """Open a saved generation in Animate at no cost."""
     if not rid:
         raise gr.Error("Pick a generation in the gallery first.", print_exception=False)
-    try:
+    with _gr_errors():
         rec = hosting.load_visible(request, rid)
-    except GridanimError as e:
-        raise _error(e) from None
     plan = rec.meta.get("plan") or {}
     path = session.copy_grid(rec.png_path)
     return str(path), str(plan.get("rows") or AUTO), str(plan.get("cols") or AUTO), rec.meta.get("fps") or 8, gr.Tabs(selected="animate")
+
+
+def redraw_estimate(rid, frames, request: gr.Request = None):
+    """The cost of a re-draw before the click (no network, no key)."""
+    if not rid or not (frames or "").strip():
+        return ""
+    try:
+        q = pipeline.prepare_redraw(hosting.load_visible(request, rid), frames).quote.estimate
+    except GridanimError as e:
+        return f"Cannot re-draw: {e}"
+    return f"Estimated cost of this re-draw: **{q.describe()}** (one edit of the whole grid; only these frames are kept)"
+
+
+def redraw(rid, frames, fix="", api_key=None, request: gr.Request = None):
+    """Re-draw some frames of one of this visitor's grids (one masked edit); the others stay pixel-identical."""
+    if not rid:
+        raise gr.Error("Pick a generation in the gallery first.", print_exception=False)
+    with _gr_errors():
+        parent = hosting.load_visible(request, rid)  # another visitor's grid is "not found"
+    flow = _paid(api_key, request, lambda client, billing: pipeline.redraw_and_animate(
+        parent, frames or "", client, fix=fix or None, formats=FORMATS, billing=billing, heartbeat=None))
+    *_, ev = flow
+    files = session.result_files(ev)
+    return (str(files.files["gif"]), str(files.files["mp4"]), summary.redraw_markdown(ev), ev.record.id)
 
 
 # ------------------------------------------------------------------ layout
@@ -417,6 +415,7 @@ def _examples() -> list[list[str]]:
 
 
 _INITIAL_ESTIMATE = estimate("", "", 3, 4, "square", MODELS[0] if MODELS else None, CATALOG.default_quality, 8, 2, None, False)
+_GIF_MODEL = bool(MODELS) and offers_gif(MODELS[0])
 
 with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600)) as demo:
     gr.Markdown(
@@ -425,8 +424,9 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
     )
     ledger_state = gr.State(None)
     last_grid = gr.State(None)
+    still_state = gr.State(None)
     history_ids = gr.State([])
-    history_pick = gr.State(None)
+    history_pick = gr.Textbox(None, visible=False, label="Generation id")  # a real input: /redraw takes the id
 
     with gr.Tabs() as tabs:
         # -------------------------------------------------------------- Generate
@@ -437,8 +437,8 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
                         label="Prompt", placeholder="a cat chasing its tail", lines=2, elem_id="gen-prompt",
                         info="The subject and its motion. The grid layout is added for you.",
                     )
-                    style = gr.Dropdown(_style_choices(), value="", label="Style preset", elem_id="gen-style")
-                    style_md = gr.Markdown(_style_markdown(None), elem_classes="gridanim-note")
+                    style = gr.Dropdown(style_choices(PRESETS), value="", label="Style preset", elem_id="gen-style")
+                    style_md = gr.Markdown(style_markdown(None), elem_classes="gridanim-note")
                     style_sample = gr.Image(label="Style sample", visible=False, interactive=False, height=200)
                     with gr.Row():
                         g_rows = gr.Slider(1, MAX_SIDE_CELLS, value=3, step=1, label="Rows", elem_id="gen-rows")
@@ -447,10 +447,18 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
                                         info="square, portrait, landscape, wide, tall, or a ratio like 16:9")
                     reference = gr.File(label="Reference photo (optional: photo → animation)", file_types=["image"],
                                         elem_id="gen-reference", height=140)
+                    with gr.Row():
+                        stylise_first = gr.Checkbox(False, label="Stylise the photo first (better likeness: two calls)")
+                        stylise_btn = gr.Button("1. Make the styled still (click again to retry)", size="sm", elem_id="gen-stylise")
+                    with gr.Row():
+                        route = gr.Radio([("Grid (cut here)", "grid"), ("Native GIF", "gif")], value="grid", label="Route",
+                                         visible=_GIF_MODEL, elem_id="gen-route")
+                        gif_frames = gr.Slider(2, 16, value=9, step=1, label="GIF frames", visible=_GIF_MODEL, elem_id="gen-gif-frames")
+                        g_transparent = gr.Checkbox(False, label="Transparent sprite (real alpha)", elem_id="gen-transparent")
                     with gr.Accordion("Advanced", open=False, elem_id="gen-advanced"):
                         with gr.Row():
-                            model = gr.Dropdown(MODELS, value=MODELS[0] if MODELS else None, label="Model")
-                            quality = gr.Dropdown(_qualities(MODELS[0]) if MODELS else ["auto"],
+                            model = gr.Dropdown(MODELS, value=MODELS[0] if MODELS else None, label="Model", elem_id="gen-model")
+                            quality = gr.Dropdown(qualities(MODELS[0]) if MODELS else ["auto"],
                                                   value=CATALOG.default_quality, label="Quality")
                         with gr.Row():
                             g_fps = gr.Slider(1, 30, value=8, step=1, label="Frames per second")
@@ -475,7 +483,9 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
                     gen_cost = gr.Markdown("", label="Cost", elem_id="gen-cost")
                     gen_frames = gr.Gallery(label="Frames", columns=6, height=180, elem_id="gen-frames", interactive=False)
                     gen_files = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_id="gen-files")
-                    recut_btn = gr.Button("Re-cut / re-time in Animate (free)", elem_id="gen-to-animate")
+                    with gr.Row():
+                        recut_btn = gr.Button("Re-cut / re-time in Animate (free)", elem_id="gen-to-animate")
+                        fix_btn = gr.Button("Fix some frames (History)", elem_id="gen-fix")
 
         # -------------------------------------------------------------- Animate
         with gr.Tab("Animate a grid", id="animate"):
@@ -546,17 +556,28 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
                     history_md = gr.Markdown("", elem_id="history-details")
                     history_open_btn = gr.Button("Open in Animate (free)", variant="primary", elem_id="history-open")
                     history_refresh = gr.Button("Refresh", elem_id="history-refresh")
+                    with gr.Accordion("Re-draw some frames (one paid edit; the others stay as they are)", open=True):
+                        redraw_frames = gr.Textbox("", label="Frames", placeholder="e.g. 3,7", elem_id="redraw-frames")
+                        redraw_fix = gr.Textbox("", label="What to fix (optional)", elem_id="redraw-fix")
+                        redraw_est = gr.Markdown("", elem_id="redraw-estimate")
+                        redraw_btn = gr.Button("Re-draw these frames", elem_id="redraw-btn")
+                        redraw_md = gr.Markdown("", elem_id="redraw-md")
+                        redraw_id = gr.Textbox(None, visible=False, label="New version id")
+                        redraw_gif = gr.Image(label="Re-drawn GIF", type="filepath", interactive=False, elem_id="redraw-gif", height=240)
+                        redraw_mp4 = gr.Video(label="Re-drawn MP4", interactive=False, elem_id="redraw-mp4", height=240, autoplay=True, loop=True)
 
     gr.Markdown(summary.SHARE_NOTE, elem_classes="gridanim-note")
 
     # ------------------------------------------------------------------ events
     gen_inputs = [prompt, style, g_rows, g_cols, shape, model, quality, g_fps, partials, reference, layout_guide]
-    style.change(style_changed, style, [style_md, style_sample, g_rows, g_cols, shape, g_fps], api_visibility="private")
-    model.change(model_changed, model, quality, api_visibility="private")
+    route_inputs = [route, gif_frames, g_transparent, stylise_first]
+    style.change(style_changed, style, [style_md, style_sample, g_rows, g_cols, shape, g_fps, g_transparent], api_visibility="private")
+    model.change(model_changed, model, [quality, route, gif_frames], api_visibility="private")
+    reference.change(lambda _: None, reference, still_state, api_visibility="private")
     gr.on(
-        [c.change for c in gen_inputs],
+        [c.change for c in gen_inputs + route_inputs],
         estimate,
-        gen_inputs,
+        gen_inputs + route_inputs,
         estimate_md,
         api_name="estimate",
         trigger_mode="always_last",
@@ -564,9 +585,11 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
         concurrency_limit=4,
         concurrency_id="estimate",
     )
+    stylise_btn.click(stylise_still, [prompt, style, model, quality, reference, api_key], [gen_grid, gen_cost, still_state],
+                      api_name="stylise", concurrency_limit=2, concurrency_id="openai")
     gen_btn.click(
         generate,
-        gen_inputs + [api_key, ledger_state],
+        gen_inputs + [api_key] + route_inputs + [ledger_state, still_state],
         [gen_gif, gen_mp4, gen_cost, gen_grid, gen_frames, gen_files, gen_status, ledger_state, last_grid],
         api_name="generate",
         concurrency_limit=2,
@@ -576,6 +599,8 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
         allowance, None, allowance_md, api_name="allowance_refresh", api_visibility="private", show_progress="hidden"
     )
     recut_btn.click(recut, last_grid, [grid_in, a_rows, a_cols, a_fps, tabs], api_visibility="private")
+    fix_btn.click(fix_frames, last_grid, [history_pick, tabs], api_visibility="private").then(
+        history_details, history_pick, history_md, api_visibility="private")
 
     gr.on(
         [grid_in.change, a_rows.change, a_cols.change, inset.release],
@@ -607,6 +632,12 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
     history_refresh.click(history_list, None, history_outputs, api_visibility="private")
     history.select(history_select, history_ids, [history_pick, history_md], api_visibility="private", show_progress="hidden")
     history_open_btn.click(history_open, history_pick, [grid_in, a_rows, a_cols, a_fps, tabs], api_visibility="private")
+    redraw_btn.click(redraw, [history_pick, redraw_frames, redraw_fix, api_key], [redraw_gif, redraw_mp4, redraw_md, redraw_id],
+                     api_name="redraw", concurrency_limit=2, concurrency_id="openai").then(
+        history_list, None, history_outputs, api_visibility="private")
+    gr.api(history_api, api_name="history")
+    gr.on([redraw_frames.change, history_pick.change], redraw_estimate, [history_pick, redraw_frames], redraw_est,
+          api_visibility="private", show_progress="hidden", trigger_mode="always_last")
 
     demo.load(key_hint, None, key_md, api_visibility="private", show_progress="hidden")
     demo.load(allowance, None, allowance_md, api_name="allowance", api_visibility="undocumented", show_progress="hidden")
@@ -625,7 +656,7 @@ def launch_options() -> dict:
         "css": CSS,
         "max_file_size": MAX_FILE_SIZE,
         "run_history": False,  # keeps pasted keys out of the browser's localStorage
-        "allowed_paths": [str(data_dir().resolve()), str(EXAMPLES_DIR)],
+        "allowed_paths": [str(EXAMPLES_DIR)],  # never the data dir: grids are copied into run folders per visitor
         "blocked_paths": hosting.private_paths(),  # the usage store lives in the data dir: never serve it
     }
 

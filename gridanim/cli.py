@@ -163,9 +163,9 @@ def add_animate(sub) -> None:
 
 # Subcommand builders, in help order. Other modules' commands (generate,
 # presets, deploy) are added by appending their ``add_<name>`` here.
-from .cli_generate import add_generate, add_presets  # noqa: E402  (OpenAI side; imports nothing heavy)
+from .cli_generate import add_generate, add_presets, add_redraw  # noqa: E402  (OpenAI side; imports nothing heavy)
 from .deploy import add_deploy  # noqa: E402  (Hugging Face Space; huggingface_hub imported only when deploying)
-SUBCOMMANDS: list[Callable] = [add_detect, add_animate, add_generate, add_presets, add_deploy]
+SUBCOMMANDS: list[Callable] = [add_detect, add_animate, add_generate, add_redraw, add_presets, add_deploy]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -243,18 +243,9 @@ def cmd_detect(args) -> int:
 
 
 def _write(path: str, data: bytes) -> None:
-    from .errors import InputError
+    from .storage import write_output
 
-    p = Path(path)
-    try:
-        if p.is_dir():
-            raise InputError(f"{p} is a folder: give a file name such as {p / 'out'}")
-        p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_name(f".{p.name}.part")
-        tmp.write_bytes(data)
-        os.replace(tmp, p)
-    except OSError as e:
-        raise InputError(f"cannot write {p} ({e.strerror or e}): choose another path") from None
+    write_output(path, data)
 
 
 def _kb(n: int) -> str:

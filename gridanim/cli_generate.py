@@ -2,8 +2,10 @@
 
 ``python -m gridanim generate "PROMPT" [--style NAME] [--rows R] [--cols C]
 [--shape S] [--fps F] [--model M] [--size WxH] [--quality Q] [--image PATH]...
-[--layout-guide] [--partial-images N] [--estimate] [--gif PATH] [--mp4 PATH]
-[--json]`` and ``python -m gridanim presets [--json]``.
+[--layout-guide] [--stylise-first] [--route grid|gif] [--frames N] [--transparent]
+[--partial-images N] [--estimate] [--gif PATH] [--mp4 PATH] [--webp PATH] [--json]``,
+``python -m gridanim redraw ID --frames 3,7 [--prompt TEXT] [--gif PATH] [--mp4 PATH] [--json]``
+and ``python -m gridanim presets [--json]``. Both paid commands run :mod:`gridanim.pipeline`.
 
 The key comes only from ``OPENAI_API_KEY`` (no ``--api-key``: keys stay out of
 shell history). ``--estimate`` prints the quote and sends nothing, so it needs no
@@ -23,6 +25,10 @@ EXAMPLES = """examples:
   python -m gridanim generate "a cat chasing its tail" --style ghibli --rows 3 --cols 4 \\
       --model gpt-image-2 --quality medium --gif cat.gif --mp4 cat.mp4
   python -m gridanim generate "she waves hello" --image me.jpg --layout-guide --gif wave.gif
+  python -m gridanim generate "she waves hello" --image me.jpg --stylise-first --style ghibli --gif wave.gif
+  python -m gridanim generate "a cat chasing its tail" --route gif --frames 9 --model gpt-image-2.6-flare --mp4 cat.mp4
+  python -m gridanim generate "a knight walking" --style game-sprite --webp knight.webp
+  python -m gridanim redraw ID --frames 3,7 --prompt "the sword stays in the right hand" --gif fixed.gif
 
 The key is read from OPENAI_API_KEY (export OPENAI_API_KEY=sk-...). Models, their
 status and prices: gridanim/data/models.toml. Styles: presets/*.toml, plus any folder
@@ -58,12 +64,41 @@ def add_generate(sub) -> None:
     i = p.add_argument_group("photo to animation")
     i.add_argument("--image", metavar="PATH", action="append", default=[], help="a reference photo (repeatable): uses images.edit")
     i.add_argument("--layout-guide", action="store_true", help="also send a faint numbered grid image as a guide (with --image)")
+    i.add_argument("--stylise-first", action="store_true",
+                   help="with --image: one call turns the photo into the styled character, a second animates that still")
+    r = p.add_argument_group("route and transparency")
+    r.add_argument("--route", choices=("grid", "gif"), default="grid",
+                   help="grid: one sheet gridanim cuts (default); gif: the model's own animated GIF (models listing GIF output)")
+    r.add_argument("--frames", type=_int, metavar="N", help="GIF route: frames to ask for (2-16; default: the model's, 9)")
+    r.add_argument("--transparent", action="store_true", default=None,
+                   help="real alpha: a transparent background where the model offers it, else a key colour keyed out here "
+                   "(sprite presets turn this on)")
     o = p.add_argument_group("outputs")
     o.add_argument("--partial-images", type=_int, default=0, metavar="N", help="stream N (0-3) partial images while it draws; each adds 100 output tokens")
     o.add_argument("--gif", metavar="PATH", help="write a GIF here")
     o.add_argument("--mp4", metavar="PATH", help="write an H.264 MP4 here")
+    o.add_argument("--webp", metavar="PATH", help="write an animated WebP here (keeps alpha)")
     o.add_argument("--json", action="store_true", help="print one JSON object on stdout instead of a summary")
     p.set_defaults(func=cmd_generate)
+
+
+def add_redraw(sub) -> None:
+    p = sub.add_parser(
+        "redraw",
+        help="re-draw some frames of a saved grid (one masked edit); the other frames stay pixel-identical",
+        description="Send ONE images.edit with the saved grid and a mask over the chosen cells, keep only those "
+        "cells from the answer, save it as a new version (History keeps both) and optionally animate it.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("id", metavar="ID", help="the id printed by `generate --json` (or shown in History)")
+    p.add_argument("--frames", required=True, metavar="LIST", help="frames to re-draw, same syntax as --order: 3,7 or 2-4")
+    p.add_argument("--prompt", help="what to fix in those frames (optional)")
+    p.add_argument("--estimate", action="store_true", help="print the cost estimate and send nothing (needs no key)")
+    p.add_argument("--gif", metavar="PATH", help="write a GIF here")
+    p.add_argument("--mp4", metavar="PATH", help="write an H.264 MP4 here")
+    p.add_argument("--webp", metavar="PATH", help="write an animated WebP here")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout instead of a summary")
+    p.set_defaults(func=cmd_redraw)
 
 
 def add_presets(sub) -> None:
@@ -109,9 +144,71 @@ def _emit(args, report: dict, lines: list[str]) -> None:
     cli._emit(args, report, lines)
 
 
+def _targets(args) -> dict[str, str]:
+    return {f: getattr(args, f) for f in ("gif", "mp4", "webp") if getattr(args, f, None)}
+
+
+def _run(args, events, expected_partials: int = 0):
+    """Drive a pipeline event stream: progress lines on stdout (not with --json); returns the Result."""
+    from .pricing import format_usd
+
+    for ev in events:
+        if args.json:
+            pass
+        elif ev.kind == "partial":
+            print(f"partial image {ev.index + 1} of {expected_partials} received", flush=True)
+        elif ev.kind == "saved":
+            print(f"saved {ev.record.png_path} ({ev.step})", flush=True)
+        elif ev.kind == "cost" and ev.actual_usd is not None:
+            print(f"{ev.step} cost: {format_usd(ev.actual_usd)} (estimate was {ev.estimate.describe()})", flush=True)
+        if ev.kind == "result":
+            return ev
+    raise AssertionError("the pipeline ended without a result")  # pragma: no cover
+
+
+def _client():
+    from .keys import make_client, resolve_key
+
+    return make_client(resolve_key())  # env only on the command line
+
+
+def _result_lines(res, report: dict) -> list[str]:
+    from .pricing import format_usd, usd
+
+    g = res.generation
+    lines = [f"saved {g.grid_path} (+ {g.record.json_path.name}), id {g.record.id}"]
+    if g.actual_usd is not None:
+        u = g.usage
+        lines.append(
+            f"cost: ${usd(g.actual_usd):.6f} ({format_usd(g.actual_usd / max(1, g.prepared.quote.frames))} per frame; "
+            f"estimate was {g.prepared.quote.estimate.describe()}); usage: {u.text_in} text + {u.image_in} image tokens in, "
+            f"{u.image_out} image tokens out"
+        )
+    if len(res.costs) > 1 and res.total_usd is not None:
+        lines.append("steps: " + " + ".join(f"{c.step} {format_usd(c.actual_usd)}" for c in res.costs)
+                     + f" = {format_usd(res.total_usd)}")
+    lay = g.layout
+    if lay:
+        lines.append(f"layout: {lay.rows} rows x {lay.cols} columns, {lay.frames} frames of {lay.frame_size[0]}x{lay.frame_size[1]}")
+    for fmt, path in res.outputs.items():
+        lines.append(f"wrote {path} ({len(res.data[fmt]) / 1024:.0f} KB)")
+    if not res.outputs and lay:
+        lines.append(f"animate it later: python -m gridanim animate {g.grid_path} --rows {lay.rows} --cols {lay.cols} --gif out.gif")
+    lines += [f"warning: {w}" for w in report["warnings"]]
+    return lines
+
+
+def _animation_report(res) -> dict | None:
+    a = res.animation
+    if a is None:
+        return None
+    return {"frames": len(a.frames), "frame_size": list(a.frame_size), "fps": round(a.effective_fps, 2), "durations_ms": a.durations_ms}
+
+
 def cmd_generate(args) -> int:
-    from .errors import GridanimError
-    from .generate import GenerationRequest, prepare, prepared_to_dict, result_to_dict, run_generation
+    from .generate import GenerationRequest, prepare, prepared_to_dict, result_to_dict, route_quotes
+    from .pipeline import generate_and_animate
+    from .pricing import CostLedger, usd
 
     req = GenerationRequest(
         prompt=args.prompt,
@@ -126,81 +223,82 @@ def cmd_generate(args) -> int:
         images=tuple(args.image),
         layout_guide=args.layout_guide,
         partial_images=args.partial_images,
+        route=args.route,
+        gif_frames=args.frames,
+        transparent=args.transparent,
+        stylise_first=args.stylise_first,
     )
-    prepared = prepare(req)  # refuses shut-down models, bad sizes, bad presets: before any request or key
+    if args.frames is not None and args.route != "gif":
+        from .errors import InputError
+
+        raise InputError("--frames is for the GIF route (--route gif); the grid route takes --rows and --cols")
+    prepared = prepare(req)  # refuses shut-down models, bad sizes, GIF limits, bad presets: before any request or key
     if args.estimate:
-        report = {"command": "generate", "estimate_only": True, **prepared_to_dict(prepared), "outputs": {}}
-        lines = _quote_lines(prepared) + ["no request sent (--estimate)"]
-        lines += [f"warning: {w}" for w in prepared.warnings]
+        routes = {}
+        for name, q in route_quotes(req).items():
+            routes[name] = {"cost": q.quote.to_dict()} if not isinstance(q, Exception) else {"unavailable": str(q)}
+        report = {"command": "generate", "estimate_only": True, **prepared_to_dict(prepared), "routes": routes, "outputs": {}}
+        lines = _quote_lines(prepared)
+        for name, r in routes.items():
+            if name != prepared.route:
+                other = r.get("unavailable") or f"${r['cost']['estimated_range_usd'][0]:.4f}-${r['cost']['estimated_range_usd'][1]:.4f}"
+                lines.append(f"the {name} route instead: {other}")
+        lines += ["no request sent (--estimate)"] + [f"warning: {w}" for w in prepared.warnings]
         _emit(args, report, lines)
         return 0
 
-    from .keys import make_client, resolve_key
-    from .pricing import CostLedger, format_usd, usd
-
-    key = resolve_key()  # env only on the command line
-    # Without --json, the quote and progress go to stdout as they happen; stderr
-    # stays for the one `error:` line.
+    client = _client()
+    # Without --json, the quote and progress go to stdout as they happen; stderr stays for the one `error:` line.
     if not args.json:
         print("\n".join(_quote_lines(prepared)), flush=True)
-
-    def progress(event) -> None:
-        if not args.json:
-            print(f"partial image {event.index + 1} of {req.partial_images} received", flush=True)
-
     ledger = CostLedger()
-    client = make_client(key)
     try:
-        result = run_generation(prepared, client, ledger=ledger, on_partial=progress)
+        res = _run(args, generate_and_animate(prepared, client, targets=_targets(args), ledger=ledger), req.partial_images)
     finally:
         client.close()
+    report = {"command": "generate", **result_to_dict(res.generation, res.outputs, ledger)}
+    anim = _animation_report(res)
+    if anim:
+        report["animation"] = anim
+    if len(res.costs) > 1:
+        report["steps"] = res.steps()
+        report["total_usd"] = usd(res.total_usd) if res.total_usd is not None else None
+    _emit(args, report, _result_lines(res, report))
+    return 0
 
-    targets = {f: getattr(args, f) for f in ("gif", "mp4") if getattr(args, f)}
-    outputs: dict[str, str] = {}
-    anim = None
-    warnings = list(result.warnings)
-    if targets:
-        from . import cli
-        from .animate import AnimateOptions, animate, render
-        from .storage import update_record
 
-        plan = prepared.plan
-        try:
-            anim = animate(str(result.grid_path), AnimateOptions(rows=plan.rows, cols=plan.cols, fps=prepared.fps), layout=result.layout)
-            data = render(anim, targets)
-            for fmt, path in targets.items():
-                cli._write(path, data[fmt])
-                outputs[fmt] = path
-        except GridanimError as e:
-            raise type(e)(f"the grid was saved to {result.grid_path}, but making the animation failed: {e}") from None
-        warnings += [w for w in anim.warnings if w not in warnings]
-        update_record(result.record, outputs=outputs, animation={"frames": len(anim.frames), "fps": prepared.fps}, warnings=warnings)
+def cmd_redraw(args) -> int:
+    from .pipeline import redraw_and_animate
+    from .redraw import prepare_redraw
+    from .storage import load_record
 
-    report = {"command": "generate", **result_to_dict(result, outputs, ledger)}
-    report["warnings"] = warnings
-    if anim is not None:
-        report["animation"] = {
-            "frames": len(anim.frames),
-            "frame_size": list(anim.frame_size),
-            "fps": prepared.fps,
-            "durations_ms": anim.durations_ms,
-        }
-    lay = result.layout
-    lines = [f"saved {result.grid_path} (+ {result.record.json_path.name})"]
-    if result.actual_usd is not None:
-        u = result.usage
-        lines.append(
-            f"cost: ${usd(result.actual_usd):.6f} ({format_usd(result.actual_usd / prepared.plan.frames)} per frame; "
-            f"estimate was {prepared.quote.estimate.describe()}); usage: {u.text_in} text + {u.image_in} image tokens in, "
-            f"{u.image_out} image tokens out"
-        )
-    lines.append(f"layout: {lay.rows} rows x {lay.cols} columns, {lay.frames} frames of {lay.frame_size[0]}x{lay.frame_size[1]}")
-    for fmt, path in outputs.items():
-        lines.append(f"wrote {path} ({len(data[fmt]) / 1024:.0f} KB)")
-    if not outputs:
-        lines.append(f"animate it later: python -m gridanim animate {result.grid_path} --rows {lay.rows} --cols {lay.cols} --gif out.gif")
-    lines += [f"warning: {w}" for w in warnings]
-    _emit(args, report, lines)
+    parent = load_record(args.id)
+    prepared = prepare_redraw(parent, args.frames, args.prompt)  # bad frames, gone models: refused before any request
+    q = prepared.quote.estimate
+    lines = [f"re-draw frames {', '.join(map(str, prepared.redraw.frames))} of {parent.id} with {prepared.model.id}: "
+             f"estimate {q.describe()} (one edit at {prepared.plan.size})"]
+    if args.estimate:
+        _emit(args, {"command": "redraw", "estimate_only": True, "parent": parent.id, "redrawn": prepared.redraw.frames,
+                     "cost": prepared.quote.to_dict(), "outputs": {}, "warnings": list(prepared.warnings)},
+              lines + ["no request sent (--estimate)"])
+        return 0
+    client = _client()
+    if not args.json:
+        print(lines[0], flush=True)
+    try:
+        res = _run(args, redraw_and_animate(parent, args.frames, client, fix=args.prompt, targets=_targets(args)))
+    finally:
+        client.close()
+    from .generate import result_to_dict
+
+    full = result_to_dict(res.generation, res.outputs)
+    report = {"command": "redraw", "id": full["id"], "parent": parent.id, "redrawn": prepared.redraw.frames,
+              "cost": full["cost"], "grid": full["grid"], "sidecar": full["sidecar"], "layout": full["layout"],
+              "outputs": full["outputs"], "warnings": full["warnings"], "model": full["model"]}
+    anim = _animation_report(res)
+    if anim:
+        report["animation"] = anim
+    _emit(args, report, _result_lines(res, report))
     return 0
 
 

@@ -30,8 +30,11 @@ that holds against IP rotation. Visitors behind one NAT share a count.
 visitor would see everyone's prompts, so there (``SPACE_ID`` set; override
 with ``GRIDANIM_PRIVATE_HISTORY=1`` or ``0``) each visitor sees only the
 generations :func:`claim` marked as theirs: the sidecar gets an ``owner``
-pseudonym of the same IP the quota counts (salted, unlinkable to the usage
-store's rows). Unclaimed records (CLI runs) are then shown to no one.
+pseudonym of the same IP the quota counts plus the Gradio session (salted,
+unlinkable to the usage store's rows), so two visitors behind one NAT, or two
+API clients on one machine, cannot list, open or re-draw each other's grids; a
+reloaded page is a new session and starts a new History. Unclaimed records
+(CLI runs) are then shown to no one. Ids carry 128 random bits besides.
 
 **What a failure costs.** Local problems (no key, unwritable data dir) are
 found before reserving. Once reserved, :meth:`Ticket.fail` releases only for
@@ -88,7 +91,7 @@ class Policy:
     budget_usd: Decimal | None
 
     @classmethod
-    def from_env(cls, environ: dict | None = None) -> "Policy":
+    def from_env(cls, environ: dict | None = None) -> Policy:
         env = os.environ if environ is None else environ
         return cls(bool(env.get(ENV_KEY, "").strip()), limit_from_env(env), budget_from_env(env))
 
@@ -152,7 +155,7 @@ class Ticket:
         self.done = True
         return True
 
-    def __enter__(self) -> "Ticket":
+    def __enter__(self) -> Ticket:
         return self
 
     def __exit__(self, kind, error, tb) -> None:
@@ -213,6 +216,16 @@ def allowance_markdown(request: Any, *, policy: Policy | None = None, directory:
 # ------------------------------------------------------------------ whose History
 
 
+def billing(request: Any, using_own_key: bool):
+    """The pipeline's billing hooks for one visitor: reserve on the host's key (or not at all), claim for History."""
+    from .pipeline import Billing
+
+    return Billing(
+        reserve=lambda estimate_usd: check_generation_allowed(request, estimate_usd, using_own_key),
+        claim=lambda record: claim(record, request),
+    )
+
+
 def history_is_private(environ: dict | None = None) -> bool:
     """Each visitor sees only their own generations: on a Space, unless ``GRIDANIM_PRIVATE_HISTORY`` says otherwise."""
     env = os.environ if environ is None else environ
@@ -225,7 +238,8 @@ def history_is_private(environ: dict | None = None) -> bool:
 
 
 def _owner(request: Any) -> str:
-    return quota_store().tag("history:" + client_ip(request))
+    """The visitor's pseudonym: their IP and their Gradio session, so two sessions behind one address stay apart."""
+    return quota_store().tag(f"history:{client_ip(request)}|{session_of(request) or ''}")
 
 
 def claim(record: Record, request: Any) -> Record:

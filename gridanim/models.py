@@ -16,12 +16,13 @@ tests inject.
 from __future__ import annotations
 
 import datetime as _dt
-import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
+
+import tomllib
 
 from .errors import InputError, ModelUnavailableError
 
@@ -61,6 +62,55 @@ class SizeRules:
 
 
 @dataclass(frozen=True)
+class GifRules:
+    """A model's native GIF output (``output_format="gif"``): frame counts and frame-size limits."""
+
+    min_frames: int = 2
+    max_frames: int = 16
+    default_frames: int = 9
+    default_frame_ms: int = 200
+    max_frame_edge: tuple[tuple[int, int], ...] = ()  # (up to N frames, longest frame side px), ascending
+    access: str = ""
+    source: str = ""
+    limits_source: str = ""
+    step: int = 16
+    max_aspect: float = 3.0
+
+    def edge_limit(self, frames: int) -> int | None:
+        """The longest frame side allowed for ``frames`` frames (None when no limit is listed)."""
+        return next((edge for upto, edge in self.max_frame_edge if frames <= upto), None)
+
+    def problem(self, frames: int, w: int, h: int) -> str | None:
+        """Why ``frames`` frames of ``w x h`` cannot be asked for, naming the limit; None when fine."""
+        if not self.min_frames <= frames <= self.max_frames:
+            return f"a GIF has {self.min_frames} to {self.max_frames} frames, not {frames}"
+        if w <= 0 or h <= 0 or w % self.step or h % self.step:
+            return f"GIF frame sides must be positive multiples of {self.step} px"
+        if max(w, h) > self.max_aspect * min(w, h):
+            return f"a GIF frame's long side may be at most {self.max_aspect:g}x its short side"
+        limit = self.edge_limit(frames)
+        if limit is not None and max(w, h) > limit:
+            return f"the GIF limit for {frames} frames is {limit} px on the longest side (reported by {self.limits_source or 'models.toml'})"
+        return None
+
+
+def _gif_rules(raw: dict | None) -> GifRules | None:
+    if not raw:
+        return None
+    lo, hi = raw.get("frames", (2, 16))
+    return GifRules(
+        min_frames=int(lo),
+        max_frames=int(hi),
+        default_frames=int(raw.get("default_frames", 9)),
+        default_frame_ms=int(raw.get("default_frame_ms", 200)),
+        max_frame_edge=tuple(sorted((int(a), int(b)) for a, b in raw.get("max_frame_edge", ()))),
+        access=str(raw.get("access", "")),
+        source=str(raw.get("source", "")),
+        limits_source=str(raw.get("limits_source", "")),
+    )
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     """One row of the model table."""
 
@@ -81,6 +131,13 @@ class ModelInfo:
     estimate_multiplier: dict[str, float] = field(default_factory=dict)
     confidence: str = ""
     source: str = ""
+    transparency: str = ""  # "supported" | "preview" | "" (unknown: treated as unsupported)
+    gif: GifRules | None = None
+
+    @property
+    def transparent_background(self) -> bool:
+        """Whether sprites ask this model for ``background="transparent"`` (else a key colour)."""
+        return self.transparency == "supported"
 
     @property
     def priced(self) -> bool:
@@ -170,6 +227,8 @@ def parse_catalog(data: dict) -> Catalog:
             estimate_multiplier={k: float(v) for k, v in m.get("estimate_multiplier", {}).items()},
             confidence=m.get("confidence", ""),
             source=m.get("source", ""),
+            transparency=m.get("transparency", ""),
+            gif=_gif_rules(m.get("gif")),
         )
     return Catalog(
         models=models,
@@ -182,7 +241,7 @@ def parse_catalog(data: dict) -> Catalog:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_catalog(path: str | None = None) -> Catalog:
     """Read the model table (the shipped one unless ``path`` is given); cached."""
     if path is None:

@@ -12,6 +12,7 @@ and the field)::
     description = "..."               # required, one line
     style = "..."                     # required, the text added to the prompt
     aliases = ["studio-ghibli"]       # optional, other names for --style
+    transparent = true                # optional: a sprite, generated with real alpha
 
     [defaults]                        # optional; each key optional
     rows = 3                          # 1-12
@@ -33,11 +34,11 @@ from .plan import MAX_SIDE_CELLS, parse_shape
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "presets"
 ENV_DIR = "GRIDANIM_PRESETS_DIR"
 
-_TOP = {"name": str, "description": str, "style": str, "aliases": list, "defaults": dict}
+_TOP = {"name": str, "description": str, "style": str, "aliases": list, "defaults": dict, "transparent": bool}
 _REQUIRED = ("name", "description", "style")
 _DEFAULTS = {"rows": int, "cols": int, "shape": str, "fps": int}
 _RANGES = {"rows": (1, MAX_SIDE_CELLS), "cols": (1, MAX_SIDE_CELLS), "fps": (1, 50)}
-_TYPE_NAMES = {str: "a string", int: "a whole number", list: "a list of strings", dict: "a table"}
+_TYPE_NAMES = {str: "a string", int: "a whole number", list: "a list of strings", dict: "a table", bool: "true or false"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Preset:
     fps: int = 8
     aliases: tuple[str, ...] = ()
     path: str = ""
+    transparent: bool = False  # a sprite: generations ask for real alpha (transparent background or a key colour)
 
     def to_dict(self) -> dict:
         return {
@@ -66,6 +68,7 @@ class Preset:
             "shape": self.shape,
             "fps": self.fps,
             "aliases": list(self.aliases),
+            "transparent": self.transparent,
         }
 
 
@@ -125,6 +128,7 @@ def parse_preset(data: dict, *, id: str, where: str) -> Preset:
         shape=defaults.get("shape", "square"),
         fps=defaults.get("fps", 8),
         aliases=tuple(a.strip().lower() for a in aliases),
+        transparent=data.get("transparent", False),
     )
 
 

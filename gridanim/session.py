@@ -9,8 +9,8 @@ Run folders older than :data:`MAX_AGE_S` are deleted whenever a new one is made
 
 * :func:`preview_cut` - load, detect, draw the numbered cut (``grid_cut.png``).
 * :func:`animate_to_files` - the engine's animate + render, written to files.
-* :func:`generation_steps` - one OpenAI call streamed as :class:`Step` events,
-  with a heartbeat every second while the model works, then the animation.
+* :func:`result_files` - a finished generation (:mod:`gridanim.pipeline`) written
+  to a run folder with its frame PNGs and numbered cut.
 * :func:`copy_grid` / :func:`thumbnail` - a saved grid brought into a run
   folder (the History tab and "re-cut in Animate"), so the app never serves
   the data dir itself.
@@ -19,15 +19,14 @@ Run folders older than :data:`MAX_AGE_S` are deleted whenever a new one is made
 from __future__ import annotations
 
 import os
-import queue
 import secrets
 import shutil
 import tempfile
-import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from PIL import Image
 
@@ -82,6 +81,13 @@ def human_size(n: int) -> str:
     if n < 1024 * 1024:
         return f"{n / 1024:.0f} KB"
     return f"{n / 1048576:.1f} MB"
+
+
+def write_bytes(run_dir: Path, name: str, data: bytes) -> Path:
+    """One file in a run folder (a live preview, a saved image shown before its animation)."""
+    p = run_dir / name
+    p.write_bytes(data)
+    return p
 
 
 def write_outputs(run_dir: Path, data: dict[str, bytes]) -> dict[str, Path]:
@@ -163,16 +169,30 @@ def animate_to_files(
         data["sheet"] = sheet_zip(animation_sheet(anim, image_name="sheet.png", godot_texture="res://sheet.png"))
     files = write_outputs(run_dir, data)
     cut = save_cut(img.rgb, anim.layout, run_dir / CUT_NAME, inset=options.inset)
-    frames = []
-    if frame_pngs:
-        fdir = run_dir / "frames"
-        fdir.mkdir(exist_ok=True)
-        width = max(2, len(str(len(anim.frames))))
-        for i, f in enumerate(anim.frames, 1):
-            p = fdir / f"frame_{i:0{width}d}.png"
-            Image.fromarray(f).save(p, format="PNG", compress_level=1)
-            frames.append(p)
+    frames = write_frames(run_dir, anim) if frame_pngs else []
     return AnimationFiles(run_dir, anim, files, cut, frames)
+
+
+def write_frames(run_dir: Path, anim: Animation) -> list[Path]:
+    """Every played frame as ``frames/frame_NN.png``."""
+    fdir = run_dir / "frames"
+    fdir.mkdir(exist_ok=True)
+    width = max(2, len(str(len(anim.frames))))
+    out = []
+    for i, f in enumerate(anim.frames, 1):
+        p = fdir / f"frame_{i:0{width}d}.png"
+        Image.fromarray(f).save(p, format="PNG", compress_level=1)
+        out.append(p)
+    return out
+
+
+def result_files(result: Any, *, run_dir: Path | None = None) -> AnimationFiles:
+    """A finished :mod:`gridanim.pipeline` flow written to a run folder: its outputs, cut and frame PNGs."""
+    g, anim = result.generation, result.animation
+    run_dir = run_dir or new_run_dir()
+    files = write_outputs(run_dir, result.data)
+    cut = save_cut((g.image or load_image(g.grid_path)).rgb, anim.layout, run_dir / CUT_NAME, inset=anim.options.inset)
+    return AnimationFiles(run_dir, anim, files, cut, write_frames(run_dir, anim))
 
 
 def copy_grid(path: str | os.PathLike, *, run_dir: Path | None = None) -> Path:
@@ -195,108 +215,3 @@ def thumbnail(path: str | os.PathLike, *, max_side: int = 320, root: Path | None
             im.thumbnail((max_side, max_side))
             im.convert("RGB").save(dst, format="JPEG", quality=85)
     return dst
-
-
-# ------------------------------------------------------------------ generate
-
-
-@dataclass
-class Step:
-    """One event of :func:`generation_steps`.
-
-    ``kind`` is ``"wait"`` (a heartbeat), ``"partial"`` (``image`` is a partial
-    PNG), ``"saved"`` (the grid arrived and was saved; the animation is being
-    made) or ``"done"`` (``result`` and ``files`` are set).
-    """
-
-    kind: str
-    elapsed_s: float
-    image: Path | None = None
-    partials: int = 0
-    result: Any = None
-    files: AnimationFiles | None = None
-
-
-_END = object()
-
-
-def with_heartbeat(events: Iterator[Any], every: float = 1.0) -> Iterator[Any]:
-    """Yield ``events``' items as they come, and ``None`` after each ``every`` seconds of silence.
-
-    The iterator runs in a daemon thread; its exception is re-raised here. If the
-    consumer stops early, the thread stops at the next item.
-    """
-    q: queue.Queue = queue.Queue()
-    stop = threading.Event()
-
-    def pump() -> None:
-        try:
-            for item in events:
-                q.put(("item", item))
-                if stop.is_set():
-                    return
-            q.put(("end", _END))
-        except BaseException as e:  # handed to the consumer
-            q.put(("error", e))
-
-    t = threading.Thread(target=pump, name="gridanim-stream", daemon=True)
-    t.start()
-    try:
-        while True:
-            try:
-                kind, item = q.get(timeout=every)
-            except queue.Empty:
-                yield None
-                continue
-            if kind == "end":
-                return
-            if kind == "error":
-                raise item
-            yield item
-    finally:
-        stop.set()
-
-
-def generation_steps(
-    prepared: Any,
-    client: Any,
-    *,
-    ledger: Any = None,
-    data_dir: str | os.PathLike | None = None,
-    every: float = 1.0,
-    run_dir: Path | None = None,
-) -> Iterator[Step]:
-    """Stream one generation as :class:`Step` events, then animate the saved grid.
-
-    ``prepared`` comes from :func:`gridanim.generate.prepare`; errors are the
-    package's :class:`~gridanim.errors.GridanimError` (raised before anything is
-    saved, or naming the saved grid after).
-    """
-    from .errors import GridanimError
-    from .generate import stream_generation
-
-    t0 = time.monotonic()
-    run_dir = run_dir or new_run_dir()
-    partials = 0
-    result = None
-    for ev in with_heartbeat(stream_generation(prepared, client, ledger=ledger, data_dir=data_dir), every):
-        elapsed = time.monotonic() - t0
-        if ev is None:
-            yield Step("wait", elapsed, partials=partials)
-        elif ev.type == "partial":
-            partials += 1
-            p = run_dir / f"partial_{partials}.png"
-            p.write_bytes(ev.png)
-            yield Step("partial", elapsed, image=p, partials=partials)
-        else:
-            result = ev.result
-    if result is None:  # pragma: no cover - stream_generation always completes or raises
-        raise RuntimeError("the generation ended without a result")
-    yield Step("saved", time.monotonic() - t0, image=result.grid_path, partials=partials, result=result)
-    plan = prepared.plan
-    opts = AnimateOptions(rows=plan.rows, cols=plan.cols, fps=prepared.fps)
-    try:
-        files = animate_to_files(str(result.grid_path), opts, layout=result.layout, frame_pngs=True, run_dir=run_dir)
-    except GridanimError as e:
-        raise type(e)(f"the grid was saved to {result.grid_path}, but making the animation failed: {e}") from None
-    yield Step("done", time.monotonic() - t0, image=files.cut, partials=partials, result=result, files=files)

@@ -29,7 +29,8 @@ from .errors import StorageError
 
 ENV_DIR = "GRIDANIM_DATA_DIR"
 DEFAULT_DIR = "outputs"
-_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
+ID_RANDOM_BYTES = 16  # 128 random bits: an id that travels (History, redraw, CLI) cannot be guessed
+_ID = re.compile(r"^\d{8}-\d{6}-(?:[0-9a-f]{32}|[0-9a-f]{6})$")  # 6 hex: records saved before 128-bit ids
 _KEYLIKE = re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{16,}")
 
 
@@ -98,6 +99,23 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise _fail("write", path, e) from None
 
 
+def write_output(path: str | os.PathLike, data: bytes) -> Path:
+    """Write an output file the user named (atomically, its folder made); one-line :class:`InputError` otherwise."""
+    from .errors import InputError
+
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise InputError(f"{p} is a folder: give a file name such as {p / 'out'}")
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp = p.with_name(f".{p.name}.part")
+        tmp.write_bytes(data)
+        os.replace(tmp, p)
+    except OSError as e:
+        raise InputError(f"cannot write {p} ({e.strerror or e}): choose another path") from None
+    return p
+
+
 def _dump(meta: dict) -> bytes:
     return (json.dumps(redact(meta), indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8")
 
@@ -112,7 +130,7 @@ def save_generation(
     """Write the grid and its sidecar; returns the new :class:`Record`."""
     d = ensure_writable(directory)
     now = now or _dt.datetime.now(_dt.timezone.utc)
-    rid = f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+    rid = f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(ID_RANDOM_BYTES)}"
     png_path, json_path = d / f"{rid}.png", d / f"{rid}.json"
     full = {"id": rid, "created": now.isoformat(timespec="seconds"), "grid": png_path.name, **meta}
     _write_atomic(png_path, png)
@@ -154,7 +172,7 @@ def list_history(directory: str | os.PathLike | None = None, limit: int | None =
 def load_record(record_id: str, directory: str | os.PathLike | None = None) -> Record:
     """One saved generation by id; :class:`StorageError` when it is not there."""
     if not _ID.match(record_id or ""):
-        raise StorageError(f"'{record_id}' is not a generation id (they look like 20261121-153012-ab12cd)")
+        raise StorageError(f"'{record_id}' is not a generation id (they look like 20261121-153012- and 32 hex digits)")
     d = data_dir(directory)
     rec = _read(d / f"{record_id}.json")
     if rec is None:

@@ -31,22 +31,93 @@ SHARE_NOTE = (
 )
 
 
+_TITLES = {
+    "InputError": "Check the settings",
+    "LayoutError": "Could not cut the grid",
+    "EncodeError": "Could not encode",
+    "StorageError": "Saved grids",
+    "ModelUnavailableError": "Not available for this model or key",
+    "SafetyError": "Blocked by OpenAI's safety system",
+    "AuthError": "OpenAI refused the key",
+    "RateLimitError": "OpenAI limit reached",
+    "ServerError": "OpenAI had a problem",
+    "ConnectionFailed": "Could not reach OpenAI",
+}
+
+
+def error_title(e: Exception) -> str:
+    """The toast title for one of the package's errors (the message itself says what to do)."""
+    return next((_TITLES[c.__name__] for c in type(e).__mro__ if c.__name__ in _TITLES), "Error")
+
+
 def quote_markdown(prepared: Any) -> str:
     """The live estimate: total, per frame, and the same frames one image per call."""
     q, e = prepared.quote, prepared.quote.estimate
     plan = prepared.plan
-    pw, ph = plan.panel
     ow, oh = q.one_by_one_size
+    if prepared.gif:
+        g = prepared.gif
+        what = f"one animated GIF of {g.frames} frames of {g.size[0]}×{g.size[1]} ({g.frame_ms} ms each)"
+    else:
+        pw, ph = plan.panel
+        what = f"one {plan.size} image ({plan.rows}×{plan.cols} = {plan.frames} frames of about {pw}×{ph})"
     head = [
-        f"**Estimated cost: {e.describe()}** for one {plan.size} image "
-        f"({plan.rows}×{plan.cols} = {plan.frames} frames of about {pw}×{ph}, {prepared.model.id}, quality {prepared.quality})",
+        f"**Estimated cost: {e.describe()}** for {what}, {prepared.model.id}, quality {prepared.quality}",
         f"That is {format_usd(*q.per_frame_usd, e.approximate)} per frame; "
         f"{q.frames} separate {ow}×{oh} images would cost {format_usd(*q.one_by_one_usd, e.approximate)}.",
     ]
     if prepared.references:
         head.append(f"Photo → animation: {len(prepared.references)} reference photo(s) sent with images.edit.")
+    if prepared.transparent:
+        how = "a transparent background" if prepared.background else "a flat key colour, keyed out here"
+        head.append(f"Transparent sprite: the model is asked for {how}.")
     bullets = [f"- {n}" for n in e.notes] + [f"- Note: {w}" for w in prepared.warnings]
     return "\n\n".join(head + (["\n".join(bullets)] if bullets else []))
+
+
+ROUTE_NAMES = {"grid": "Grid (one sheet, cut here)", "gif": "Native GIF (the model animates)"}
+
+
+def routes_markdown(quotes: dict, chosen: str) -> str:
+    """The chosen route's estimate, then both routes side by side (a route that cannot run says why)."""
+    mine = quotes.get(chosen)
+    if isinstance(mine, Exception):
+        return f"Cannot estimate: {mine}"
+    rows = ["| Route | Estimate | Frames |", "|---|---|---|"]
+    for route, q in quotes.items():
+        mark = " ✓" if route == chosen else ""
+        if isinstance(q, Exception):
+            rows.append(f"| {ROUTE_NAMES[route]}{mark} | not available: {q} | |")
+        else:
+            rows.append(f"| {ROUTE_NAMES[route]}{mark} | {q.quote.estimate.describe()} | {q.quote.frames} |")
+    return quote_markdown(mine) + "\n\n" + "\n".join(rows)
+
+
+def event_markdown(ev: Any, partial_images: int) -> str:
+    """The one status line under Generate while OpenAI works (plain text: no emoji font needed)."""
+    s = f"{ev.elapsed_s:.0f} s"
+    what = {"stylise": "the styled still", "redraw": "the re-drawn frames"}.get(getattr(ev, "step", ""), "the grid")
+    if ev.kind == "progress":
+        if ev.partials:
+            return f"Working: the model is still drawing ({ev.partials} of {partial_images} previews received) · {s}"
+        return f"Working: waiting for OpenAI to draw {what} (often 20-60 s) · {s}"
+    if ev.kind == "partial":
+        return f"Working: preview {ev.index + 1} of {partial_images} received · {s}"
+    if ev.kind == "saved":
+        return f"Working: {what} received and saved (id `{ev.record.id}`); cutting and encoding · {s}"
+    if ev.kind == "cost":
+        cost = format_usd(ev.actual_usd) if ev.actual_usd is not None else "unknown (no usage)"
+        return f"Working: {what} cost {cost} (estimate {ev.estimate.describe()}); cutting and encoding · {s}"
+    return f"**Done** in {s}"
+
+
+def steps_markdown(result: Any) -> str:
+    """Each paid call of a flow with its exact cost, and their sum (stylise first, redraw)."""
+    if len(result.costs) < 2:
+        return ""
+    parts = [f"{c.step}: {format_usd(c.actual_usd) if c.actual_usd is not None else 'unknown'}" for c in result.costs]
+    total = format_usd(result.total_usd) if result.total_usd is not None else "unknown"
+    return "Steps: " + " + ".join(parts) + f" = **{total}**"
 
 
 def ledger_line(ledger: CostLedger | None) -> str:
@@ -64,11 +135,13 @@ def cost_markdown(result: Any, ledger: CostLedger | None) -> str:
         first = f"**Cost: unknown** (OpenAI returned no usage; estimate was {est})"
     else:
         u = result.usage
-        per = format_usd(result.actual_usd / p.plan.frames)
+        per = format_usd(result.actual_usd / max(1, p.quote.frames))
         first = (
             f"**Cost: ${usd(result.actual_usd):.4f}** ({per} per frame; estimate was {est}). "
             f"Tokens: {u.text_in} text + {u.image_in} image in, {u.image_out} image out."
         )
+    if p.gif:
+        first += f" Route: native GIF ({p.gif.frames} frames asked)."
     return f"{first}\n\n{ledger_line(ledger)}"
 
 
@@ -169,27 +242,41 @@ def holds_from_table(rows: list, shown: list, hold: str = "") -> str:
     return format_holds(holds)
 
 
-def status_markdown(step: Any, partial_images: int) -> str:
-    """The one status line under Generate while OpenAI works (plain text: no emoji font needed)."""
-    s = f"{step.elapsed_s:.0f} s"
-    if step.kind == "wait":
-        if step.partials:
-            return f"Working: the model is still drawing ({step.partials} of {partial_images} previews received) · {s}"
-        return f"Working: waiting for OpenAI to draw the grid (often 20-60 s) · {s}"
-    if step.kind == "partial":
-        return f"Working: preview {step.partials} of {partial_images} received · {s}"
-    if step.kind == "saved":
-        return f"Working: grid received and saved; cutting it into frames and encoding · {s}"
-    return f"**Done** in {s}"
-
-
 def history_caption(record: Any) -> str:
     m = record.meta
     prompt = str(m.get("user_prompt") or m.get("prompt") or "")
     short = prompt if len(prompt) <= 40 else prompt[:39] + "…"
     cost = (m.get("cost") or {}).get("actual_usd")
     money = f" · ${cost:.4f}" if isinstance(cost, (int, float)) else ""
-    return f"{short}{money}"
+    fixed = f" · re-drew {','.join(map(str, m['redrawn']))}" if m.get("redrawn") else ""
+    return f"{short}{money}{fixed}"
+
+
+def history_row(record: Any) -> dict:
+    """One saved generation as data (the ``/history`` API): never a path."""
+    m = record.meta
+    return {
+        "id": record.id,
+        "created": record.created,
+        "prompt": m.get("user_prompt") or m.get("prompt"),
+        "route": m.get("route"),
+        "cost_usd": (m.get("cost") or {}).get("actual_usd"),
+        "parent": m.get("parent"),
+        "redrawn": m.get("redrawn"),
+    }
+
+
+def redraw_markdown(result: Any) -> str:
+    """A finished redraw: which frames, cost before (estimate) and after (usage), and the two versions."""
+    g = result.generation
+    m = g.record.meta
+    frames = ", ".join(map(str, m.get("redrawn") or []))
+    est = g.prepared.quote.estimate.describe()
+    cost = f"${usd(g.actual_usd):.4f}" if g.actual_usd is not None else "unknown (no usage)"
+    return (
+        f"**Re-drew frame(s) {frames}**: cost {cost} (estimate was {est}). "
+        f"New version `{g.record.id}`; the original `{m.get('parent')}` stays in History."
+    )
 
 
 def history_markdown(record: Any) -> str:
@@ -203,6 +290,10 @@ def history_markdown(record: Any) -> str:
         f"- saved: {record.created or record.id} (id `{record.id}`)",
         f"- style: {m.get('preset') or 'none'} · model: {m.get('model')} · quality: {m.get('quality')} · size: {m.get('size')}",
         f"- grid: {plan.get('rows', '?')}×{plan.get('cols', '?')} ({plan.get('frames', '?')} frames), {m.get('fps', '?')} fps",
-        f"- cost: {'$%.4f' % actual if isinstance(actual, (int, float)) else 'unknown'}",
+        f"- cost: {f'${actual:.4f}' if isinstance(actual, (int, float)) else 'unknown'}"
+        + (f" · route: {m['route']}" if m.get("route") else ""),
     ]
+    if m.get("parent"):
+        lines.append(f"- re-drew frames {', '.join(map(str, m.get('redrawn') or []))} of `{m['parent']}`"
+                     + (f": {m['redraw_fix']}" if m.get("redraw_fix") else ""))
     return "\n".join(lines)

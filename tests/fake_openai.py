@@ -17,7 +17,18 @@ API does:
   headers={"retry-after-ms": "10"})`` (any ``body`` is sent as is, even with
   200), a mid-stream error, a delay, a different image size or grid, no usage;
 * every request recorded (``server.requests``): path, headers (including
-  ``authorization``), JSON body or multipart text fields and files.
+  ``authorization``), JSON body or multipart text fields and files;
+* ``output_format="gif"``: a real animated GIF of ``frame_count`` frames at the
+  asked size and ``frame_duration_ms``, billed as the sheet the model is said to
+  draw; refused for models without GIF, over the reported frame-size limits, or
+  when ``server.gif_enabled`` is False (the key has no GIF-preview access);
+* ``background="transparent"``: an RGBA image whose background is alpha 0;
+  refused for ``jpeg`` and for models in ``server.no_transparency``; a prompt
+  asking for a flat ``#RRGGBB`` background gets exactly that colour;
+* mask edits: the mask must be a PNG with alpha, the size of the image, with
+  alpha 0 exactly over the cells the prompt names ("Re-draw only panels 3, 7")
+  and 255 elsewhere, else 400; the answer is a visibly different grid everywhere
+  (so a caller must keep the other cells itself).
 
 Nothing here imports gridanim, so it can be reused by the app's tests.
 """
@@ -91,6 +102,17 @@ ERRORS: dict[str, tuple[int, dict, dict]] = {
     "invalid_size": (400, error_body("Invalid size '1792x936'. Width and height must both be divisible by 16.", param="size"), {}),
     "billing_hard_limit": (400, error_body("Billing hard limit has been reached", code="billing_hard_limit_reached"), {}),
     "server_error": (500, error_body("The server had an error while processing your request. Sorry about that!", type="server_error"), {"retry-after-ms": "10"}),
+    "gif_not_enabled": (
+        403,
+        error_body("GIF output is in preview and is not enabled for this organization. Request access to use output_format 'gif'.",
+                   code="gif_output_not_enabled", param="output_format"),
+        {},
+    ),
+    "transparency_unsupported": (
+        400,
+        error_body("Transparent backgrounds are not supported for this model.", code="unsupported_value", param="background"),
+        {},
+    ),
     "model_not_found": (404, error_body("The model `gpt-image-9` does not exist or you do not have access to it.", code="model_not_found"), {}),
 }
 
@@ -149,9 +171,28 @@ def closed_port_url() -> str:
 # ---------------------------------------------------------------- images and tokens
 
 
-def draw_grid(w: int, h: int, rows: int, cols: int, gutter: int = 8, *, coarse: bool = False) -> bytes:
-    """A rows x cols sheet: light gutters, flat sky-blue panels, a bobbing body whose tail tip circles once per loop."""
-    im = Image.new("RGB", (w, h), (238, 238, 238))
+GIF_MODELS = ("gpt-image-2.6",)
+GIF_EDGE = ((9, 960), (12, 816), (16, 720))  # reported frame-size limits (docs/openai-images.md §5.4)
+CLEAR = (0, 0, 0, 0)
+
+
+def draw_grid(w: int, h: int, rows: int, cols: int, gutter: int = 8, *, coarse: bool = False, background: Any = None,
+              body=(230, 140, 40), fmt: str = "PNG") -> bytes:
+    """A rows x cols sheet: light gutters, flat sky-blue panels, a bobbing body whose tail tip circles once per loop.
+
+    ``background``: None (grey gutters, blue panels), ``"transparent"`` (RGBA, alpha 0 behind the body) or an
+    (r, g, b) key colour behind the body everywhere.
+    """
+    im = _draw(w, h, rows, cols, gutter, coarse=coarse, background=background, body=body)
+    buf = io.BytesIO()
+    im.save(buf, format=fmt)
+    return buf.getvalue()
+
+
+def _draw(w, h, rows, cols, gutter=8, *, coarse=False, background=None, body=(230, 140, 40), phase=0.0) -> Image.Image:
+    clear = background == "transparent"
+    flat = background if isinstance(background, tuple) else None
+    im = Image.new("RGBA" if clear else "RGB", (w, h), CLEAR if clear else (flat or (238, 238, 238)))
     d = ImageDraw.Draw(im)
     n = rows * cols
     g2 = gutter // 2
@@ -161,20 +202,54 @@ def draw_grid(w: int, h: int, rows: int, cols: int, gutter: int = 8, *, coarse: 
         y0, y1 = round(r * h / rows) + g2, round((r + 1) * h / rows) - (gutter - g2)
         if x1 - x0 < 8 or y1 - y0 < 8:  # too small to draw a panel (tests of tiny images)
             continue
-        d.rectangle((x0, y0, x1 - 1, y1 - 1), fill=(120, 170, 220))
+        if background is None:
+            d.rectangle((x0, y0, x1 - 1, y1 - 1), fill=(120, 170, 220))
         # a "cat": a big body that bobs, and a tail tip that goes round once per loop
-        t = 2 * math.pi * i / n
+        t = 2 * math.pi * i / n + phase
         pw, ph = x1 - x0, y1 - y0
         cx, cy = x0 + pw / 2, y0 + ph / 2 + math.sin(t) * ph / 20
-        d.ellipse((cx - pw * 0.3, cy - ph * 0.25, cx + pw * 0.3, cy + ph * 0.25), fill=(230, 140, 40))
+        d.ellipse((cx - pw * 0.3, cy - ph * 0.25, cx + pw * 0.3, cy + ph * 0.25), fill=body)
         rad = max(3, min(pw, ph) // 12)
         bx, by = cx + math.cos(t) * pw * 0.3, cy + math.sin(t) * ph * 0.25
         d.ellipse((bx - rad, by - rad, bx + rad, by + rad), fill=(120, 50, 20))
     if coarse:  # a partial image: the same picture, blocky
         im = im.resize((max(1, w // 16), max(1, h // 16))).resize((w, h), Image.Resampling.NEAREST)
+    return im
+
+
+def draw_gif(w: int, h: int, frames: int, frame_ms: int, background: Any = None) -> bytes:
+    """A real looping animated GIF: one panel per frame of the same moving body."""
+    ims = [_draw(w, h, 1, 1, 0, background=background, phase=2 * math.pi * i / frames) for i in range(frames)]
+    ims = [im.convert("RGB") for im in ims]
     buf = io.BytesIO()
-    im.save(buf, format="PNG")
+    ims[0].save(buf, format="GIF", save_all=True, append_images=ims[1:], duration=frame_ms, loop=0, disposal=2)
     return buf.getvalue()
+
+
+def cell_boxes(w: int, h: int, rows: int, cols: int) -> list[tuple[int, int, int, int]]:
+    """Row-major (x0, y0, x1, y1) of each cell of an evenly divided grid."""
+    xs = [round(i * w / cols) for i in range(cols + 1)]
+    ys = [round(i * h / rows) for i in range(rows + 1)]
+    return [(xs[c], ys[r], xs[c + 1], ys[r + 1]) for r in range(rows) for c in range(cols)]
+
+
+def mask_problem(mask: bytes, image_size: tuple[int, int], rows: int, cols: int, chosen: list[int]) -> str | None:
+    """Why a redraw mask is wrong: not a PNG with alpha, the wrong size, or alpha not 0 exactly over ``chosen``."""
+    try:
+        im = Image.open(io.BytesIO(mask))
+    except OSError:
+        return "The mask is not an image."
+    if im.format != "PNG" or "A" not in im.getbands():
+        return "The mask must be a PNG with an alpha channel."
+    if im.size != image_size:
+        return f"The mask size {im.size[0]}x{im.size[1]} does not match the image size {image_size[0]}x{image_size[1]}."
+    alpha = im.getchannel("A")
+    for i, (x0, y0, x1, y1) in enumerate(cell_boxes(*image_size, rows, cols), start=1):
+        lo, hi = alpha.crop((x0, y0, x1, y1)).getextrema()
+        want = 0 if i in chosen else 255
+        if lo != want or hi != want:
+            return f"The mask alpha over cell {i} is {lo}-{hi}, expected {want}."
+    return None
 
 
 def grid_output_tokens(model: str, w: int, h: int, quality: str) -> int:
@@ -221,9 +296,11 @@ class FakeOpenAI:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._n = 0
+        self.gif_enabled = True  # False: this key has no GIF-preview access
+        self.no_transparency: set[str] = set()  # models that refuse background="transparent"
 
     # -- lifecycle
-    def start(self) -> "FakeOpenAI":
+    def start(self) -> FakeOpenAI:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -319,6 +396,31 @@ class FakeOpenAI:
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout tests)
             pass
 
+    def _refuse(self, req: RecordedRequest, model: str, w: int, h: int) -> tuple[int, dict] | None:
+        """The API's refusals of GIF output, transparency and bad masks (checked before drawing)."""
+        fmt = str(req.param("output_format") or "png")
+        background = req.param("background")
+        if fmt == "gif":
+            if not model.startswith(GIF_MODELS):
+                return 400, error_body(f"output_format 'gif' is not supported for model '{model}'.", param="output_format")
+            if not self.gif_enabled:
+                return ERRORS["gif_not_enabled"][:2]
+            n = int(req.param("frame_count") or 9)
+            limit = next((edge for upto, edge in GIF_EDGE if n <= upto), None)
+            if not 2 <= n <= 16 or limit is None or max(w, h) > limit:
+                return 400, error_body(f"Invalid GIF: {n} frames of {w}x{h} exceed the GIF size limits for {model}.", param="size")
+        if background == "transparent" and (fmt == "jpeg" or model in self.no_transparency):
+            return ERRORS["transparency_unsupported"][:2]
+        if "mask" in req.files:
+            rows, cols = self._grid_from_prompt(str(req.param("prompt") or ""))
+            m = re.search(r"Re-draw only panels? ([\d, ]+)", str(req.param("prompt") or ""))
+            chosen = [int(x) for x in re.findall(r"\d+", m.group(1))] if m else []
+            image = (req.files.get("image") or req.files.get("image[]") or [None])[0]
+            why = "No image to edit." if image is None else mask_problem(req.files["mask"][0].data, image.size, rows, cols, chosen)
+            if why:
+                return 400, error_body(why, param="mask")
+        return None
+
     def _answer_image(self, h, req: RecordedRequest, script: Scripted, headers: dict) -> None:
         edit = req.path.endswith("/edits")
         model = str(req.param("model") or "gpt-image-2")
@@ -329,20 +431,39 @@ class FakeOpenAI:
         stream = str(req.param("stream")).lower() == "true"
         partials = int(req.param("partial_images") or 0) if stream else 0
         w, h_ = (int(v) for v in size.split("x")) if re.fullmatch(r"\d+x\d+", size) else (1024, 1024)
-        why = size_problem(model, w, h_)
+        fmt = str(req.param("output_format") or "png")
+        why = None if fmt == "gif" else size_problem(model, w, h_)
         if why:
             self._send_json(h, 400, error_body(why, param="size"), headers)
+            return
+        refused = self._refuse(req, model, w, h_)
+        if refused:
+            self._send_json(h, refused[0], refused[1], headers)
             return
         rows, cols = script.grid or self._grid_from_prompt(prompt)
         gm = re.search(r"gutters (\d+) px", prompt)
         gutter = int(gm.group(1)) if gm else 8
         iw, ih = script.image_size or (w, h_)
-        png = draw_grid(iw, ih, rows, cols, gutter)
+        key = re.search(r"flat, uniform pure #([0-9A-Fa-f]{6})", prompt)
+        bg: Any = "transparent" if req.param("background") == "transparent" else None
+        if key:
+            bg = tuple(int(key.group(1)[i : i + 2], 16) for i in (0, 2, 4))
+        if fmt == "gif":
+            n, ms = int(req.param("frame_count") or 9), int(req.param("frame_duration_ms") or 200)
+            png = draw_gif(iw, ih, n, ms, None if bg == "transparent" else bg)
+            sheet_cols = math.ceil(math.sqrt(n))
+            bill_w, bill_h = sheet_cols * w, math.ceil(n / sheet_cols) * h_  # the sheet the model draws
+        elif "mask" in req.files:  # a different picture everywhere: the caller must keep the other cells
+            png = draw_grid(iw, ih, rows, cols, gutter, background=bg, body=(40, 160, 60))
+            bill_w, bill_h = w, h_
+        else:
+            png = draw_grid(iw, ih, rows, cols, gutter, background=bg)
+            bill_w, bill_h = w, h_
         usage: Any = script.usage
         if usage == "compute":
             text_tokens = len(prompt.split()) * 4 // 3 + 3
-            image_in = sum(patch_tokens(*u.size) for ups in req.files.values() for u in ups) if edit else 0
-            out = grid_output_tokens(model, w, h_, quality) + 100 * partials
+            image_in = sum(patch_tokens(*u.size) for k, ups in req.files.items() if k != "mask" for u in ups) if edit else 0
+            out = grid_output_tokens(model, bill_w, bill_h, quality) + 100 * partials
             usage = {
                 "input_tokens": text_tokens + image_in,
                 "input_tokens_details": {"text_tokens": text_tokens, "image_tokens": image_in},
@@ -350,7 +471,7 @@ class FakeOpenAI:
                 "output_tokens_details": {"image_tokens": out, "text_tokens": 0},
                 "total_tokens": text_tokens + image_in + out,
             }
-        echo = {"background": "opaque", "output_format": "png", "quality": quality, "size": f"{iw}x{ih}"}
+        echo = {"background": "transparent" if bg == "transparent" else "opaque", "output_format": fmt, "quality": quality, "size": f"{iw}x{ih}"}
         if not stream:
             body = {"created": int(time.time()), "data": [{"b64_json": base64.b64encode(png).decode()}], **echo}
             if usage is not None:

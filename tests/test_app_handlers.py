@@ -9,27 +9,30 @@ import app
 
 def test_choosing_a_preset_shows_its_description_and_adopts_its_grid():
     p = app.PRESETS.get("ghibli")
-    text, sample, rows, cols, shape, fps = app.style_changed("ghibli")
+    text, sample, rows, cols, shape, fps, transparent = app.style_changed("ghibli")
     assert p.name in text and p.description in text
-    assert (rows, cols, shape, fps) == (p.rows, p.cols, p.shape, p.fps)
-    assert sample["visible"] is (app._sample(p) is not None)
+    assert (rows, cols, shape, fps, transparent) == (p.rows, p.cols, p.shape, p.fps, False)
+    assert sample["visible"] is (app.preset_sample(p) is not None)
+    assert app.style_changed("game-sprite")[-1] is True  # sprite presets turn transparency on
 
 
 def test_no_preset_leaves_the_grid_alone():
     text, sample, *rest = app.style_changed("")
     assert "Plain prompt" in text and sample["visible"] is False
-    assert rest == [{"__type__": "update"}] * 4  # gr.skip(): rows, cols, shape and fps keep what the user set
+    assert rest == [{"__type__": "update"}] * 5  # gr.skip(): rows, cols, shape, fps, transparency keep what the user set
 
 
 def test_every_shipped_preset_is_offered_with_its_name():
-    values = [v for _, v in app._style_choices()]
+    values = [v for _, v in app.style_choices(app.PRESETS)]
     assert values[0] == "" and sorted(values[1:]) == app.PRESETS.names()
 
 
 def test_changing_the_model_offers_its_qualities():
-    upd = app.model_changed(app.MODELS[0])
+    upd, route, frames = app.model_changed(app.MODELS[0])
     assert "auto" in [c[0] if isinstance(c, tuple) else c for c in upd["choices"]]
     assert upd["value"] == app.CATALOG.default_quality
+    assert app.model_changed("gpt-image-2.6-flare")[1]["visible"] is True  # lists GIF output
+    assert app.model_changed("gpt-image-2")[1]["visible"] is False
 
 
 def test_key_hint_follows_the_environment(monkeypatch):

@@ -311,3 +311,52 @@ def test_animate_tab_transparent_checkbox_and_pixel_art_scale(page, tmp_path):
     assert (body[:, 1] - np.maximum(body[:, 0], body[:, 2]) <= 0).all()  # and no green is left on the sprite
     assert len({tuple(c) for c in body}) <= 3  # pixel art: only its own colours, none blended
     shot(page, "animate-transparent-scale.png")
+
+
+def test_gif_route_then_redraw_one_frame_in_history(page, fake, app_server):
+    page.locator("#gen-advanced").get_by_text("Advanced").click()
+    model = page.locator("#gen-model input")
+    model.click()
+    model.fill("gpt-image-2.6-flare")
+    model.press("Enter")
+    route = page.locator("#gen-route")
+    expect(route).to_be_visible(timeout=15000)  # offered only for models listing GIF output
+    route.get_by_label("Native GIF").check()
+    frames = page.locator("#gen-gif-frames input[type=number]")
+    frames.fill("4")
+    frames.press("Enter")
+    estimate = page.locator("#gen-estimate")
+    expect(estimate).to_contain_text("animated GIF of 4 frames", timeout=15000)
+    expect(estimate).to_contain_text("Grid (one sheet")  # both routes side by side before the click
+    page.locator("#gen-prompt textarea").fill("a dog wagging its tail")
+    page.locator("#gen-key input").fill(VISITOR_KEY)
+    before = len(fake.requests)
+    page.locator("#gen-btn").click()
+    gif = page.locator("#gen-gif img").first
+    expect(page.locator("#gen-status")).to_contain_text("Done", timeout=90000)
+    req = fake.requests[-1]
+    assert len(fake.requests) == before + 1 and req.json["output_format"] == "gif" and req.json["frame_count"] == 4, req.json
+    expect(page.locator("#gen-cost")).to_contain_text("native GIF", timeout=10000)
+    expect(gif).to_have_attribute("src", re.compile(r"\.gif$"), timeout=10000)
+    with Image.open(io.BytesIO(fetch(page, gif.get_attribute("src")))) as im:
+        assert im.n_frames == 4
+    shot(page, "generate-gif-route.png")
+
+    page.locator("#gen-fix").click()  # after a generation: fix some of its frames in History
+    expect(page.locator("#history-details")).to_contain_text("a dog wagging its tail", timeout=20000)
+    page.locator("#redraw-frames textarea, #redraw-frames input").first.fill("2")
+    page.locator("#redraw-fix textarea, #redraw-fix input").first.fill("the tail up")
+    expect(page.locator("#redraw-estimate")).to_contain_text("Estimated cost of this re-draw", timeout=15000)  # before
+    page.locator("#redraw-btn").click()
+    expect(page.locator("#redraw-md")).to_contain_text("Re-drew frame(s) 2", timeout=90000)  # and after: the exact cost
+    expect(page.locator("#redraw-md")).to_contain_text("estimate was")
+    edit = fake.requests[-1]
+    assert len(fake.requests) == before + 2 and edit.path == "/v1/images/edits" and "mask" in edit.files
+    redrawn = page.locator("#redraw-gif img").first
+    with Image.open(io.BytesIO(fetch(page, redrawn.get_attribute("src")))) as im:
+        assert im.n_frames == 4
+    shot(page, "history-redraw.png")
+    _, tmp = app_server
+    assert VISITOR_KEY not in (tmp / "app.log").read_text()  # no key in the server's log
+    for f in (tmp / "data").rglob("*"):
+        assert not f.is_file() or VISITOR_KEY.encode() not in f.read_bytes(), f

@@ -161,7 +161,7 @@ def test_a_bad_photo_is_refused_before_any_request(fake_openai, client):
 def test_streaming_yields_partials_then_the_result(fake_openai, client):
     req = GenerationRequest("a cat", rows=2, cols=2, model="gpt-image-2", quality="low", partial_images=2)
     events = list(stream_generation(req, client, today=TODAY))
-    assert [e.type for e in events] == ["partial", "partial", "completed"]
+    assert [e.kind for e in events] == ["partial", "partial", "saved"]
     assert [e.index for e in events[:2]] == [0, 1]
     for e in events[:2]:
         assert Image.open(io.BytesIO(e.png)).format == "PNG"

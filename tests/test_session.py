@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
 import zipfile
 
@@ -15,8 +14,6 @@ from helpers import flat_grid
 from gridanim import errors as E
 from gridanim import session
 from gridanim.animate import AnimateOptions
-from gridanim.generate import GenerationRequest, prepare
-from gridanim.pricing import CostLedger
 
 
 @pytest.fixture(autouse=True)
@@ -79,50 +76,3 @@ def test_copy_grid_and_thumbnail_stay_out_of_the_data_dir(tmp_path):
 @pytest.mark.parametrize("n, text", [(0, "0 B"), (812, "812 B"), (34 * 1024, "34 KB"), (int(2.1 * 1048576), "2.1 MB")])
 def test_human_size(n, text):
     assert session.human_size(n) == text
-
-
-def test_heartbeat_ticks_while_waiting_and_passes_items_through():
-    gate = threading.Event()
-
-    def slow():
-        yield "a"
-        gate.wait(5)
-        yield "b"
-
-    seen = []
-    for item in session.with_heartbeat(slow(), every=0.05):
-        seen.append(item)
-        if seen.count(None) == 3:
-            gate.set()
-    assert seen[0] == "a" and seen[-1] == "b" and seen.count(None) >= 3
-
-
-def test_heartbeat_reraises_the_iterators_error():
-    def broken():
-        yield 1
-        raise E.ServerError("boom")
-
-    with pytest.raises(E.ServerError, match="boom"):
-        list(session.with_heartbeat(broken(), every=0.05))
-
-
-def test_generation_steps_stream_partials_then_the_animation(client, fake_openai, data_dir):
-    prepared = prepare(GenerationRequest("a cat chasing its tail", rows=2, cols=3, model="gpt-image-2", quality="low", partial_images=2))
-    ledger = CostLedger()
-    steps = list(session.generation_steps(prepared, client, ledger=ledger, data_dir=data_dir))
-    kinds = [s.kind for s in steps if s.kind != "wait"]
-    assert kinds == ["partial", "partial", "saved", "done"]
-    assert steps[0].image.name == "partial_1.png"
-    done = steps[-1]
-    assert done.files.anim.layout.frames == 6 and len(done.files.frames) == 6
-    assert done.result.grid_path.parent == data_dir
-    assert done.files.run_dir != data_dir and ledger.count == 1
-    assert len(fake_openai.requests) == 1
-
-
-def test_generation_steps_name_nothing_saved_when_the_call_fails(client, fake_openai, data_dir):
-    fake_openai.enqueue_error("insufficient_quota")
-    prepared = prepare(GenerationRequest("a cat", rows=2, cols=2, model="gpt-image-2", quality="low"))
-    with pytest.raises(E.RateLimitError, match="out of credit"):
-        list(session.generation_steps(prepared, client, data_dir=data_dir))
-    assert not list(data_dir.glob("*.png"))

@@ -38,10 +38,12 @@ def test_no_key_text_names_all_three_ways():
 
 
 def test_status_line_says_what_happens_and_for_how_long():
-    s = summary.status_markdown(SimpleNamespace(kind="wait", elapsed_s=12.4, partials=0), 2)
-    assert "waiting for OpenAI" in s and "12 s" in s
-    s = summary.status_markdown(SimpleNamespace(kind="partial", elapsed_s=20.0, partials=1), 2)
+    s = summary.event_markdown(SimpleNamespace(kind="progress", elapsed_s=12.4, partials=0, step="generate"), 2)
+    assert "waiting for OpenAI" in s and "12 s" in s and "the grid" in s
+    s = summary.event_markdown(SimpleNamespace(kind="partial", elapsed_s=20.0, index=0, step="generate"), 2)
     assert "preview 1 of 2" in s and "20 s" in s
+    s = summary.event_markdown(SimpleNamespace(kind="progress", elapsed_s=3, partials=0, step="stylise"), 0)
+    assert "styled still" in s
 
 
 def test_history_texts_tolerate_missing_fields():

@@ -1,0 +1,92 @@
+"""The Generate and History forms' values -> the package's objects (no Gradio import: testable without a browser).
+
+A Gradio control hands over ``""``, ``None``, floats for sliders and a path (or a
+dict from gradio_client) for files; these helpers turn them into a
+:class:`~gridanim.generate.GenerationRequest`, the quality and route choices a
+model offers, and the style preset's texts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import GridanimError
+from .generate import GenerationRequest
+from .models import check_model, load_catalog
+
+SAMPLE_EXTS = (".png", ".jpg", ".jpeg", ".webp", ".gif")
+
+
+def file_path(value) -> str | None:
+    """A file input's value as a path (gr.File gives a str; gradio_client may send a dict)."""
+    if not value:
+        return None
+    if isinstance(value, dict):
+        return value.get("path")
+    return str(value)
+
+
+def form_request(prompt, style, rows, cols, shape, model, quality, fps, partial_images, reference, layout_guide,
+                 route="grid", gif_frames=None, transparent=None, stylise_first=False) -> GenerationRequest:
+    """The Generate form as a request; ``transparent=None`` lets the style preset decide."""
+    ref = file_path(reference)
+    return GenerationRequest(
+        prompt=prompt or "",
+        style=style or None,
+        rows=int(rows) if rows else None,
+        cols=int(cols) if cols else None,
+        shape=shape or None,
+        fps=int(fps) if fps else None,
+        model=model or None,
+        quality=quality or None,
+        images=(ref,) if ref else (),
+        layout_guide=bool(layout_guide),
+        partial_images=int(partial_images or 0),
+        route=route or "grid",
+        gif_frames=int(gif_frames) if route == "gif" and gif_frames else None,
+        transparent=None if transparent is None else bool(transparent),
+        stylise_first=bool(stylise_first),
+    )
+
+
+def qualities(model_id: str | None) -> list[str]:
+    """The qualities a model offers, plus ``auto``."""
+    try:
+        return list(check_model(model_id)[0].qualities) + ["auto"]
+    except GridanimError:
+        return [load_catalog().default_quality, "auto"]
+
+
+def offers_gif(model_id: str | None) -> bool:
+    """Whether the route choice is shown: only for models whose models.toml row lists GIF output."""
+    try:
+        return check_model(model_id)[0].gif is not None
+    except GridanimError:
+        return False
+
+
+def style_choices(presets) -> list[tuple[str, str]]:
+    return [("No preset (describe the style yourself)", "")] + [(presets.presets[k].name, k) for k in presets.names()]
+
+
+def preset_sample(preset) -> str | None:
+    """A sample image next to the preset file (``presets/<id>.png`` ...), if there is one."""
+    if not preset.path:
+        return None
+    base = Path(preset.path).with_suffix("")
+    return next((str(base.with_suffix(e)) for e in SAMPLE_EXTS if base.with_suffix(e).is_file()), None)
+
+
+def style_markdown(preset) -> str:
+    if preset is None:
+        return "Plain prompt, 3×4 square frames at 8 fps unless you change them."
+    sprite = " Transparent sprite." if preset.transparent else ""
+    return f"**{preset.name}**: {preset.description} _(suggests {preset.rows}×{preset.cols} {preset.shape}, {preset.fps} fps)_{sprite}"
+
+
+def history_note(count: int, private: bool, where: str) -> str:
+    if private:
+        return f"Your {count} saved generation(s) in this session (each visitor sees only their own). Open one in Animate for free."
+    if count:
+        return f"{count} saved generation(s) in `{where}`. Pick one, then open it in Animate (free: no new request)."
+    return f"No generations yet in `{where}`. Grids you generate are saved there with their settings and cost."
