@@ -44,13 +44,14 @@ import hashlib
 import os
 import secrets
 import sqlite3
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Callable, Iterator
 
 from .errors import InputError, LimitError, StorageError
+from .units import money
 
 FILENAME = "usage.sqlite3"
 ENV_PER_DAY = "GRIDANIM_GENERATIONS_PER_DAY"
@@ -90,12 +91,6 @@ def _dollars(micro: int) -> Decimal:
     return Decimal(micro) / 1_000_000
 
 
-def money(usd: Decimal | float | int) -> str:
-    """``$0.05``, ``$0.0312`` (4 decimals under $1 when cents would hide it), ``$12.00``."""
-    d = Decimal(str(usd))
-    if d != 0 and abs(d) < 1 and d != d.quantize(Decimal("0.01")):
-        return f"${d.quantize(Decimal('0.0001'), rounding=ROUND_HALF_UP)}"
-    return f"${d.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}"
 
 
 def limit_from_env(environ: dict | None = None) -> int | None:
@@ -210,7 +205,7 @@ class QuotaStore:
             raise StorageError(f"cannot create {self.path.parent} ({e.strerror or e}): set GRIDANIM_DATA_DIR to a writable folder") from None
 
     @classmethod
-    def in_dir(cls, directory: str | os.PathLike, **kw) -> "QuotaStore":
+    def in_dir(cls, directory: str | os.PathLike, **kw) -> QuotaStore:
         return cls(Path(directory) / FILENAME, **kw)
 
     # -- plumbing

@@ -74,13 +74,6 @@ def new_run_dir(root: Path | None = None) -> Path:
     return d
 
 
-def human_size(n: int) -> str:
-    """``812 B``, ``34 KB``, ``2.1 MB``."""
-    if n < 1024:
-        return f"{n} B"
-    if n < 1024 * 1024:
-        return f"{n / 1024:.0f} KB"
-    return f"{n / 1048576:.1f} MB"
 
 
 def write_bytes(run_dir: Path, name: str, data: bytes) -> Path:

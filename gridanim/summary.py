@@ -154,7 +154,7 @@ def layout_markdown(layout: Any, notes: list[str] | tuple[str, ...] = ()) -> str
 
 def animation_markdown(files: Any) -> str:
     """What an animate run made: frames, timing, stabilisation, file sizes, warnings."""
-    from .session import human_size
+    from .units import human_bytes
 
     a = files.anim
     w, h = a.frame_size
@@ -176,7 +176,7 @@ def animation_markdown(files: Any) -> str:
         parts.append("; ".join(looks).capitalize())
     sizes = files.sizes()
     names = {"gif": "GIF", "mp4": "MP4", "webp": "WebP", "zip": "frames ZIP", "sheet": "sprite sheet (PNG + JSON)"}
-    parts.append(" · ".join(f"{names.get(f, f)} {human_size(n)}" for f, n in sizes.items()))
+    parts.append(" · ".join(f"{names.get(f, f)} {human_bytes(n)}" for f, n in sizes.items()))
     out = "\n\n".join(parts)
     warns = list(dict.fromkeys(a.warnings))
     if warns:

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from gridanim.errors import InputError, LimitError, StorageError
-from gridanim.quota import DEFAULT_PER_DAY, QuotaStore, budget_from_env, limit_from_env, money
+from gridanim.quota import DEFAULT_PER_DAY, QuotaStore, budget_from_env, limit_from_env
 
 UTC = dt.timezone.utc
 IP = "203.0.113.7"
@@ -271,7 +271,3 @@ def test_bad_daily_budget_says_what_is_allowed(raw):
     with pytest.raises(InputError, match="GRIDANIM_DAILY_BUDGET_USD must be a dollar amount"):
         budget_from_env({"GRIDANIM_DAILY_BUDGET_USD": raw})
 
-
-@pytest.mark.parametrize("amount, text", [(Decimal("0.5"), "$0.50"), (Decimal("0.0312"), "$0.0312"), (Decimal("12"), "$12.00"), (0, "$0.00")])
-def test_money(amount, text):
-    assert money(amount) == text

@@ -7,9 +7,8 @@ import time
 import zipfile
 
 import pytest
-from PIL import Image
-
 from helpers import flat_grid
+from PIL import Image
 
 from gridanim import errors as E
 from gridanim import session
@@ -72,7 +71,3 @@ def test_copy_grid_and_thumbnail_stay_out_of_the_data_dir(tmp_path):
     with Image.open(thumb) as im:
         assert max(im.size) == 64 and im.format == "JPEG"
 
-
-@pytest.mark.parametrize("n, text", [(0, "0 B"), (812, "812 B"), (34 * 1024, "34 KB"), (int(2.1 * 1048576), "2.1 MB")])
-def test_human_size(n, text):
-    assert session.human_size(n) == text

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 
+from .common import emit, whole
+
 EXAMPLES = """examples:
   python -m gridanim presets
   python -m gridanim generate "a cat chasing its tail" --style ghibli --estimate
@@ -37,9 +39,7 @@ in GRIDANIM_PRESETS_DIR. Grids are saved with a JSON sidecar in GRIDANIM_DATA_DI
 """
 
 
-def add_generate(sub) -> None:
-    from .cli import _int  # the CLI's one whole-number parser (cli imports this module)
-
+def add(sub) -> None:
     p = sub.add_parser(
         "generate",
         help="make a grid with OpenAI from a prompt and a style, then animate it",
@@ -52,10 +52,10 @@ def add_generate(sub) -> None:
     p.add_argument("prompt", metavar="PROMPT", help='the subject and its motion, e.g. "a cat chasing its tail"')
     g = p.add_argument_group("grid and style")
     g.add_argument("--style", metavar="NAME", help="a preset from `python -m gridanim presets` (sets rows, cols, shape, fps)")
-    g.add_argument("--rows", type=_int, help="rows in the grid (default: the style's, else 3)")
-    g.add_argument("--cols", type=_int, help="columns in the grid (default: the style's, else 4)")
+    g.add_argument("--rows", type=whole, help="rows in the grid (default: the style's, else 3)")
+    g.add_argument("--cols", type=whole, help="columns in the grid (default: the style's, else 4)")
     g.add_argument("--shape", help="frame shape: square, portrait, landscape, wide, tall or a ratio like 16:9")
-    g.add_argument("--fps", type=_int, help="frames per second of the animation (default: the style's, else 8)")
+    g.add_argument("--fps", type=whole, help="frames per second of the animation (default: the style's, else 8)")
     m = p.add_argument_group("model and cost")
     m.add_argument("--model", help="image model (default and list: gridanim/data/models.toml)")
     m.add_argument("--size", metavar="WxH", help="force the canvas size (default: planned from rows, cols and shape)")
@@ -69,60 +69,21 @@ def add_generate(sub) -> None:
     r = p.add_argument_group("route and transparency")
     r.add_argument("--route", choices=("grid", "gif"), default="grid",
                    help="grid: one sheet gridanim cuts (default); gif: the model's own animated GIF (models listing GIF output)")
-    r.add_argument("--frames", type=_int, metavar="N", help="GIF route: frames to ask for (2-16; default: the model's, 9)")
+    r.add_argument("--frames", type=whole, metavar="N", help="GIF route: frames to ask for (2-16; default: the model's, 9)")
     r.add_argument("--transparent", action="store_true", default=None,
                    help="real alpha: a transparent background where the model offers it, else a key colour keyed out here "
                    "(sprite presets turn this on)")
     o = p.add_argument_group("outputs")
-    o.add_argument("--partial-images", type=_int, default=0, metavar="N", help="stream N (0-3) partial images while it draws; each adds 100 output tokens")
+    o.add_argument("--partial-images", type=whole, default=0, metavar="N", help="stream N (0-3) partial images while it draws; each adds 100 output tokens")
     o.add_argument("--gif", metavar="PATH", help="write a GIF here")
     o.add_argument("--mp4", metavar="PATH", help="write an H.264 MP4 here")
     o.add_argument("--webp", metavar="PATH", help="write an animated WebP here (keeps alpha)")
     o.add_argument("--json", action="store_true", help="print one JSON object on stdout instead of a summary")
-    p.set_defaults(func=cmd_generate)
-
-
-def add_redraw(sub) -> None:
-    p = sub.add_parser(
-        "redraw",
-        help="re-draw some frames of a saved grid (one masked edit); the other frames stay pixel-identical",
-        description="Send ONE images.edit with the saved grid and a mask over the chosen cells, keep only those "
-        "cells from the answer, save it as a new version (History keeps both) and optionally animate it.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("id", metavar="ID", help="the id printed by `generate --json` (or shown in History)")
-    p.add_argument("--frames", required=True, metavar="LIST", help="frames to re-draw, same syntax as --order: 3,7 or 2-4")
-    p.add_argument("--prompt", help="what to fix in those frames (optional)")
-    p.add_argument("--estimate", action="store_true", help="print the cost estimate and send nothing (needs no key)")
-    p.add_argument("--gif", metavar="PATH", help="write a GIF here")
-    p.add_argument("--mp4", metavar="PATH", help="write an H.264 MP4 here")
-    p.add_argument("--webp", metavar="PATH", help="write an animated WebP here")
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout instead of a summary")
-    p.set_defaults(func=cmd_redraw)
-
-
-def add_presets(sub) -> None:
-    p = sub.add_parser(
-        "presets",
-        help="list the styles --style accepts",
-        description="List the style presets: the shipped ones in presets/ and any in GRIDANIM_PRESETS_DIR.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    p.set_defaults(func=cmd_presets)
-
-
-def add_generate_parsers(sub) -> None:
-    """Add ``generate`` and ``presets`` to a subparsers object."""
-    add_generate(sub)
-    add_presets(sub)
-
-
-# --------------------------------------------------------------------------- commands
+    p.set_defaults(func=run)
 
 
 def _quote_lines(p) -> list[str]:
-    from .pricing import format_usd
+    from ..pricing import format_usd
 
     q, e = p.quote, p.quote.estimate
     pw, ph = p.plan.panel
@@ -138,19 +99,13 @@ def _quote_lines(p) -> list[str]:
     return lines
 
 
-def _emit(args, report: dict, lines: list[str]) -> None:
-    from . import cli
-
-    cli._emit(args, report, lines)
-
-
 def _targets(args) -> dict[str, str]:
     return {f: getattr(args, f) for f in ("gif", "mp4", "webp") if getattr(args, f, None)}
 
 
 def _run(args, events, expected_partials: int = 0):
     """Drive a pipeline event stream: progress lines on stdout (not with --json); returns the Result."""
-    from .pricing import format_usd
+    from ..pricing import format_usd
 
     for ev in events:
         if args.json:
@@ -167,13 +122,13 @@ def _run(args, events, expected_partials: int = 0):
 
 
 def _client():
-    from .keys import make_client, resolve_key
+    from ..keys import make_client, resolve_key
 
     return make_client(resolve_key())  # env only on the command line
 
 
 def _result_lines(res, report: dict) -> list[str]:
-    from .pricing import format_usd, usd
+    from ..pricing import format_usd, usd
 
     g = res.generation
     lines = [f"saved {g.grid_path} (+ {g.record.json_path.name}), id {g.record.id}"]
@@ -205,10 +160,10 @@ def _animation_report(res) -> dict | None:
     return {"frames": len(a.frames), "frame_size": list(a.frame_size), "fps": round(a.effective_fps, 2), "durations_ms": a.durations_ms}
 
 
-def cmd_generate(args) -> int:
-    from .generate import GenerationRequest, prepare, prepared_to_dict, result_to_dict, route_quotes
-    from .pipeline import generate_and_animate
-    from .pricing import CostLedger, usd
+def run(args) -> int:
+    from ..generate import GenerationRequest, prepare, prepared_to_dict, result_to_dict, route_quotes
+    from ..pipeline import generate_and_animate
+    from ..pricing import CostLedger, usd
 
     req = GenerationRequest(
         prompt=args.prompt,
@@ -229,7 +184,7 @@ def cmd_generate(args) -> int:
         stylise_first=args.stylise_first,
     )
     if args.frames is not None and args.route != "gif":
-        from .errors import InputError
+        from ..errors import InputError
 
         raise InputError("--frames is for the GIF route (--route gif); the grid route takes --rows and --cols")
     prepared = prepare(req)  # refuses shut-down models, bad sizes, GIF limits, bad presets: before any request or key
@@ -244,7 +199,7 @@ def cmd_generate(args) -> int:
                 other = r.get("unavailable") or f"${r['cost']['estimated_range_usd'][0]:.4f}-${r['cost']['estimated_range_usd'][1]:.4f}"
                 lines.append(f"the {name} route instead: {other}")
         lines += ["no request sent (--estimate)"] + [f"warning: {w}" for w in prepared.warnings]
-        _emit(args, report, lines)
+        emit(args, report, lines)
         return 0
 
     client = _client()
@@ -263,61 +218,5 @@ def cmd_generate(args) -> int:
     if len(res.costs) > 1:
         report["steps"] = res.steps()
         report["total_usd"] = usd(res.total_usd) if res.total_usd is not None else None
-    _emit(args, report, _result_lines(res, report))
-    return 0
-
-
-def cmd_redraw(args) -> int:
-    from .pipeline import redraw_and_animate
-    from .redraw import prepare_redraw
-    from .storage import load_record
-
-    parent = load_record(args.id)
-    prepared = prepare_redraw(parent, args.frames, args.prompt)  # bad frames, gone models: refused before any request
-    q = prepared.quote.estimate
-    lines = [f"re-draw frames {', '.join(map(str, prepared.redraw.frames))} of {parent.id} with {prepared.model.id}: "
-             f"estimate {q.describe()} (one edit at {prepared.plan.size})"]
-    if args.estimate:
-        _emit(args, {"command": "redraw", "estimate_only": True, "parent": parent.id, "redrawn": prepared.redraw.frames,
-                     "cost": prepared.quote.to_dict(), "outputs": {}, "warnings": list(prepared.warnings)},
-              lines + ["no request sent (--estimate)"])
-        return 0
-    client = _client()
-    if not args.json:
-        print(lines[0], flush=True)
-    try:
-        res = _run(args, redraw_and_animate(parent, args.frames, client, fix=args.prompt, targets=_targets(args)))
-    finally:
-        client.close()
-    from .generate import result_to_dict
-
-    full = result_to_dict(res.generation, res.outputs)
-    report = {"command": "redraw", "id": full["id"], "parent": parent.id, "redrawn": prepared.redraw.frames,
-              "cost": full["cost"], "grid": full["grid"], "sidecar": full["sidecar"], "layout": full["layout"],
-              "outputs": full["outputs"], "warnings": full["warnings"], "model": full["model"]}
-    anim = _animation_report(res)
-    if anim:
-        report["animation"] = anim
-    _emit(args, report, _result_lines(res, report))
-    return 0
-
-
-def cmd_presets(args) -> int:
-    from .presets import load_presets, preset_dirs
-
-    cat = load_presets()
-    report = {
-        "command": "presets",
-        "presets": [cat.presets[k].to_dict() for k in cat.names()],
-        "folders": [str(d) for d in preset_dirs()],
-        "warnings": [str(e) for e in cat.errors.values()],
-    }
-    width = max((len(k) for k in cat.names()), default=0)
-    lines = []
-    for k in cat.names():
-        p = cat.presets[k]
-        lines.append(f"{k:<{width}}  {p.name}: {p.description} ({p.rows}x{p.cols} {p.shape}, {p.fps} fps)")
-    lines.append("use: python -m gridanim generate \"PROMPT\" --style NAME; add a style: drop NAME.toml into presets/ or GRIDANIM_PRESETS_DIR")
-    lines += [f"warning: {w}" for w in report["warnings"]]
-    _emit(args, report, lines)
+    emit(args, report, _result_lines(res, report))
     return 0
