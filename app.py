@@ -25,8 +25,8 @@ API endpoints (stable; every input after the first has a default):
 * ``/estimate`` (the generate settings) -> the cost estimate text.
 
 Handlers only translate between Gradio values and the package (paid flows:
-:mod:`gridanim.pipeline`; forms: :mod:`gridanim.webform`; texts:
-:mod:`gridanim.summary`); ``_gr_errors`` turns every
+:mod:`gridanim.pipeline`; forms: :mod:`gridanim.hosting.webform`; texts:
+:mod:`gridanim.hosting.summary`); ``_gr_errors`` turns every
 :class:`~gridanim.errors.GridanimError` into a specific ``gr.Error``. A
 visitor's key is passed to ``make_client`` for that one request and nowhere
 else (``run_history=False`` keeps it out of the browser's storage too).
@@ -47,22 +47,25 @@ from pathlib import Path  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
-from gridanim import hosting, pipeline, session, summary  # noqa: E402
-from gridanim.animate import FORMATS, AnimateOptions  # noqa: E402
+from gridanim import pipeline  # noqa: E402
+from gridanim.animate import AnimateOptions  # noqa: E402
 from gridanim.errors import GridanimError, LimitError, MissingKeyError  # noqa: E402
-from gridanim.generate import MAX_PARTIAL_IMAGES, prepare, route_quotes  # noqa: E402
-from gridanim.keys import ENV_KEY, make_client, resolve_key  # noqa: E402
-from gridanim.models import load_catalog, offered_models  # noqa: E402
-from gridanim.plan import MAX_SIDE_CELLS  # noqa: E402
-from gridanim.presets import load_presets  # noqa: E402
-from gridanim.pricing import CostLedger  # noqa: E402
-from gridanim.storage import data_dir  # noqa: E402
-from gridanim.webform import file_path as _path  # noqa: E402
-from gridanim.webform import form_request as _request  # noqa: E402
-from gridanim.webform import history_note as _history_note  # noqa: E402
-from gridanim.webform import offers_gif, preset_sample, qualities, style_choices, style_markdown  # noqa: E402
+from gridanim.generation.generate import MAX_PARTIAL_IMAGES, prepare, route_quotes  # noqa: E402
+from gridanim.generation.models import load_catalog, offered_models  # noqa: E402
+from gridanim.generation.plan import MAX_SIDE_CELLS  # noqa: E402
+from gridanim.generation.presets import load_presets  # noqa: E402
+from gridanim.generation.pricing import CostLedger  # noqa: E402
+from gridanim.hosting import policy as hosting  # noqa: E402
+from gridanim.hosting import session, summary  # noqa: E402
+from gridanim.hosting.keys import ENV_KEY, make_client, resolve_key  # noqa: E402
+from gridanim.hosting.storage import data_dir  # noqa: E402
+from gridanim.hosting.webform import file_path as _path  # noqa: E402
+from gridanim.hosting.webform import form_request as _request  # noqa: E402
+from gridanim.hosting.webform import history_note as _history_note  # noqa: E402
+from gridanim.hosting.webform import offers_gif, preset_sample, qualities, style_choices, style_markdown  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
+APP_FORMATS = ("gif", "mp4", "webp", "zip")  # the downloads every run offers (APNG: CLI --apng)
 EXAMPLES_DIR = HERE / "examples"
 AUTO = "auto"
 COUNTS = [AUTO] + [str(n) for n in range(1, MAX_SIDE_CELLS + 1)]
@@ -178,7 +181,7 @@ def generate(prompt, style="", rows=3, cols=4, shape="square", model=None, quali
     run_dir = session.new_run_dir()
     yield {gen_status: f"Working: sending the request to OpenAI (estimate {prepared.quote.estimate.describe()})…", ledger_state: ledger}
     flow = _paid(api_key, request, lambda client, billing: pipeline.generate_and_animate(
-        prepared, client, formats=FORMATS, ledger=ledger, billing=billing, heartbeat=1.0, still=kept))
+        prepared, client, formats=APP_FORMATS, ledger=ledger, billing=billing, heartbeat=1.0, still=kept))
     for ev in flow:  # to the end, so the client is closed before the last yield
         if ev.kind != "result":
             yield _live(ev, run_dir, req.partial_images)
@@ -294,7 +297,7 @@ def animate_grid(
         hold=(hold or "").strip(),
     )
     try:
-        formats = ("gif", "mp4", "webp", "zip") + (("sheet",) if sprite_sheet else ())
+        formats = APP_FORMATS + (("sheet",) if sprite_sheet else ())
         run = session.animate_to_files(path, opts, formats=formats)
     except GridanimError as e:
         raise _error(e) from None
@@ -393,7 +396,7 @@ def redraw(rid, frames, fix="", api_key=None, request: gr.Request = None):
     with _gr_errors():
         parent = hosting.load_visible(request, rid)  # another visitor's grid is "not found"
     flow = _paid(api_key, request, lambda client, billing: pipeline.redraw_and_animate(
-        parent, frames or "", client, fix=fix or None, formats=FORMATS, billing=billing, heartbeat=None))
+        parent, frames or "", client, fix=fix or None, formats=APP_FORMATS, billing=billing, heartbeat=None))
     *_, ev = flow
     files = session.result_files(ev)
     return (str(files.files["gif"]), str(files.files["mp4"]), summary.redraw_markdown(ev), ev.record.id)

@@ -147,7 +147,7 @@ class TreeRss:
             total = sum(_status_kb(p, "VmRSS") for p in [self.pid, *_children(self.pid)])
             self.peak_kb = max(self.peak_kb, total)
 
-    def __enter__(self) -> "TreeRss":
+    def __enter__(self) -> TreeRss:
         self._t.start()
         return self
 

@@ -9,8 +9,8 @@ MP4 encode (ffmpeg, its own process) while the GIF is quantised here.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import numpy as np
 

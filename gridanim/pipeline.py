@@ -12,7 +12,7 @@ yield ONE typed event stream; dispatch on ``event.kind``:
 ``step`` says which call an event belongs to: ``"stylise"`` (the still of "stylise first"),
 ``"generate"`` or ``"redraw"``.
 
-Bytes flow through: the returned image is decoded once (:mod:`gridanim.generate`), its
+Bytes flow through: the returned image is decoded once (:mod:`gridanim.generation.generate`), its
 layout found once and handed to :func:`gridanim.animate.animate`, the sidecar written once
 and updated once with the outputs. Billing is a pair of hooks (:class:`Billing`): ``reserve``
 before any request (it may refuse), ``settle`` with the exact cost as soon as the last image
@@ -34,10 +34,17 @@ from typing import Any, ClassVar
 
 from .animate import AnimateOptions, Animation, animate, render
 from .errors import GridanimError
-from .generate import GenerationRequest, GenerationResult, Prepared, prepare, prepare_still, stream_generation
-from .pricing import CostLedger, Estimate, Usage, usd
-from .redraw import prepare_redraw
-from .storage import Record, load_record, update_record, write_output
+from .generation.generate import (
+    GenerationRequest,
+    GenerationResult,
+    Prepared,
+    prepare,
+    prepare_still,
+    stream_generation,
+)
+from .generation.pricing import CostLedger, Estimate, Usage, usd
+from .generation.redraw import prepare_redraw
+from .hosting.storage import Record, load_record, update_record, write_output
 
 # ------------------------------------------------------------------ events
 

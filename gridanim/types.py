@@ -7,8 +7,6 @@ package; PIL images, paths, bytes and Gradio values appear only at the edges
 
 from __future__ import annotations
 
-from typing import Tuple
-
 import numpy as np
 from numpy.typing import NDArray
 
@@ -18,5 +16,5 @@ Frame = NDArray[np.uint8]
 Mask = NDArray[np.bool_]
 """An ``H x W`` boolean mask (True = foreground / opaque)."""
 
-Box = Tuple[int, int, int, int]
+Box = tuple[int, int, int, int]
 """``(x, y, w, h)`` in source pixels."""

@@ -213,10 +213,10 @@ def wait_http(url: str, proc: subprocess.Popen, deadline_s: float = 60) -> float
 
 
 def usage_price(usage: dict, model: str = "gpt-image-2"):
-    """usage x price from the model table, computed here independently of gridanim.pricing."""
+    """usage x price from the model table, computed here independently of gridanim.generation.pricing."""
     import datetime as dt
 
-    from gridanim.models import check_model
+    from gridanim.generation.models import check_model
 
     m = check_model(model, dt.date(2026, 11, 21))[0]
     return (

@@ -12,14 +12,14 @@ import os
 from pathlib import Path
 
 import pytest
-from PIL import Image
-
 from conftest import TEST_KEY
 from gradio_client.exceptions import AppError
 from helpers import flat_grid, free_port
+from PIL import Image
 
 from gridanim import errors as E
-from gridanim.storage import list_history
+from gridanim.hosting.storage import list_history
+
 
 @pytest.fixture(scope="session")
 def app_url():
@@ -185,7 +185,7 @@ def test_openai_errors_reach_the_user_as_the_package_message(gc, openai_env):
 
 
 def test_the_hosting_guard_runs_before_any_request(gc, openai_env, monkeypatch):
-    import gridanim.hosting
+    import gridanim.hosting.policy
 
     seen = []
 
@@ -193,7 +193,7 @@ def test_the_hosting_guard_runs_before_any_request(gc, openai_env, monkeypatch):
         seen.append((request is not None, float(estimate_usd), using_own_key))
         raise E.LimitError("free limit reached: paste your own OpenAI key to continue")
 
-    monkeypatch.setattr(gridanim.hosting, "check_generation_allowed", refuse)
+    monkeypatch.setattr(gridanim.hosting.policy, "check_generation_allowed", refuse)
     with pytest.raises(AppError, match="free limit reached"):
         gc.predict("a cat chasing its tail", api_name="/generate")
     assert openai_env.requests == []

@@ -8,7 +8,7 @@ from gradio_client.exceptions import AppError
 from helpers import free_port
 from PIL import Image
 
-from gridanim.storage import list_history
+from gridanim.hosting.storage import list_history
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ import sys
 import time
 import urllib.request
 
-
 from helpers import REPO_ROOT, free_port, wait_http
 
 DEADLINE_S = 60

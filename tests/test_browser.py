@@ -22,10 +22,9 @@ from urllib.parse import urlparse
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from fake_openai import FakeOpenAI
 from helpers import REPO_ROOT, flat_grid, free_port, wait_http
+from PIL import Image
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -17,8 +17,8 @@ from helpers import usage_price as price
 from PIL import Image
 
 from gridanim.cli import main
-from gridanim.models import check_model
-from gridanim.storage import list_history
+from gridanim.generation.models import check_model
+from gridanim.hosting.storage import list_history
 
 REPO = Path(__file__).resolve().parent.parent
 CAT = ["generate", "a cat chasing its tail", "--style", "ghibli", "--rows", "3", "--cols", "4", "--model", "gpt-image-2", "--quality", "medium"]
@@ -218,6 +218,6 @@ def test_the_real_command_line(fake_openai, tmp_path, data_dir):
 
 
 def test_openai_is_not_imported_for_detect_or_animate():
-    code = "import sys, gridanim.cli as c; c.build_parser(); print('openai' in sys.modules, 'gridanim.generate' in sys.modules)"
+    code = "import sys, gridanim.cli as c; c.build_parser(); print('openai' in sys.modules, 'gridanim.generation.generate' in sys.modules)"
     proc = subprocess.run([sys.executable, "-c", code], env=_env(), capture_output=True, text=True, timeout=60)
     assert proc.stdout.split() == ["False", "False"], proc.stderr

@@ -15,11 +15,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
 from helpers import REPO_ROOT
 
-from gridanim import deploy as D
 from gridanim.cli import main
+from gridanim.hosting import deploy as D
 
 HF_KEY = "hf_test_token_0123456789"
 OPENAI_KEY = "sk-deploy-test-0123456789abcdef"

@@ -1,4 +1,4 @@
-"""gridanim.generate against the fake OpenAI server, through the real openai client."""
+"""gridanim.generation.generate against the fake OpenAI server, through the real openai client."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from openai import OpenAI
 from PIL import Image
 
 from gridanim import errors as E
-from gridanim.generate import (
+from gridanim.generation.generate import (
     GenerationRequest,
     prepare,
     prepared_to_dict,
@@ -23,9 +23,9 @@ from gridanim.generate import (
     run_generation,
     stream_generation,
 )
-from gridanim.models import check_model
-from gridanim.pricing import CostLedger
-from gridanim.storage import list_history
+from gridanim.generation.models import check_model
+from gridanim.generation.pricing import CostLedger
+from gridanim.hosting.storage import list_history
 
 TODAY = dt.date(2026, 11, 21)
 CAT = GenerationRequest("a cat chasing its tail", style="ghibli", rows=3, cols=4, model="gpt-image-2", quality="medium")

@@ -15,7 +15,7 @@ from helpers import usage_price as price
 from PIL import Image
 
 from gridanim.cli import main
-from gridanim.storage import list_history
+from gridanim.hosting.storage import list_history
 
 GIF26 = ["--route", "gif", "--model", "gpt-image-2.6-flare", "--quality", "low"]
 

@@ -1,4 +1,4 @@
-"""gridanim.hosting: who a visitor is, and the host-key check around one real (fake-server) generation."""
+"""gridanim.hosting.policy: who a visitor is, and the host-key check around one real (fake-server) generation."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-
 from conftest import TEST_KEY
+
 from gridanim import errors as E
-from gridanim.generate import GenerationRequest, prepare, run_generation
-from gridanim.hosting import (
+from gridanim.generation.generate import GenerationRequest, prepare, run_generation
+from gridanim.hosting.keys import make_client, resolve_key
+from gridanim.hosting.policy import (
     NO_HOST_KEY,
     Policy,
     allowance_markdown,
@@ -23,8 +24,7 @@ from gridanim.hosting import (
     remaining,
     visible_history,
 )
-from gridanim.keys import make_client, resolve_key
-from gridanim.storage import save_generation
+from gridanim.hosting.storage import save_generation
 
 VISITOR_KEY = "sk-visitor-own-key-9f8e7d6c5b4a3210"
 

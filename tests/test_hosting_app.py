@@ -22,10 +22,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import TEST_KEY
 from helpers import REPO_ROOT, flat_grid, free_port, png_bomb
+from PIL import Image
 from test_uploads import smooth_png
 
 gradio_client = pytest.importorskip("gradio_client")
@@ -54,7 +53,7 @@ class App:
         self.proc: subprocess.Popen | None = None
         self.url = ""
 
-    def start(self) -> "App":
+    def start(self) -> App:
         port = free_port()
         self.env["GRADIO_SERVER_PORT"] = str(port)
         with open(self.log, "ab") as log:
@@ -308,8 +307,8 @@ def test_history_handler_on_a_space_lists_only_the_visitors_own(monkeypatch, dat
     from types import SimpleNamespace
 
     import app
-    from gridanim.hosting import claim
-    from gridanim.storage import save_generation
+    from gridanim.hosting.policy import claim
+    from gridanim.hosting.storage import save_generation
 
     monkeypatch.setenv("SPACE_ID", "friends/gridanim")
     png = _encode(_grid(), "PNG")

@@ -1,11 +1,11 @@
-"""gridanim.keys: one lookup order, one client factory."""
+"""gridanim.hosting.keys: one lookup order, one client factory."""
 
 from __future__ import annotations
 
 import pytest
 
 from gridanim.errors import MissingKeyError
-from gridanim.keys import MAX_RETRIES, TIMEOUT_S, make_client, resolve_key
+from gridanim.hosting.keys import MAX_RETRIES, TIMEOUT_S, make_client, resolve_key
 
 
 def test_explicit_key_wins_over_the_env(monkeypatch):

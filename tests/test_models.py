@@ -1,4 +1,4 @@
-"""gridanim.models: the model table, status by date, size rules, qualities."""
+"""gridanim.generation.models: the model table, status by date, size rules, qualities."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from gridanim.errors import InputError, ModelUnavailableError
-from gridanim.models import ModelInfo, SizeRules, check_model, check_quality, load_catalog, offered_models
+from gridanim.generation.models import ModelInfo, SizeRules, check_model, check_quality, load_catalog, offered_models
 
 TODAY = dt.date(2026, 11, 21)
 

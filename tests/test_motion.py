@@ -297,7 +297,7 @@ def test_animate_without_smooth_does_not_import_opencv(tmp_path):
 
 
 def test_timing_table_edits_become_holds():
-    from gridanim.summary import holds_from_table, timing_rows
+    from gridanim.hosting.summary import holds_from_table, timing_rows
 
     anim = animate(_strip(_orbit(4, jump=False)), AnimateOptions(rows=1, cols=4, fps=10, hold="1:300"))
     shown = timing_rows(anim)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image
-
 from helpers import flat_grid, tile_color
+from PIL import Image
 
 from gridanim.overlay import DIM, OUTLINE, draw_cut, save_cut
 

@@ -9,8 +9,8 @@ import pytest
 
 from gridanim import errors as E
 from gridanim import pipeline
-from gridanim.generate import GenerationRequest, prepare
-from gridanim.pricing import CostLedger
+from gridanim.generation.generate import GenerationRequest, prepare
+from gridanim.generation.pricing import CostLedger
 
 CAT = GenerationRequest("a cat chasing its tail", rows=2, cols=3, model="gpt-image-2", quality="low", partial_images=2)
 
@@ -53,8 +53,8 @@ def test_heartbeat_reraises_the_iterators_error():
 
 def test_one_event_stream_partials_saved_cost_result(client, fake_openai, data_dir, monkeypatch):
     import gridanim.animate as animate_mod
+    import gridanim.hosting.storage as storage
     import gridanim.pipeline as pl
-    import gridanim.storage as storage
 
     def no_detect(*a, **k):  # the pipeline hands its layout to animate: detecting again is a bug
         raise AssertionError("animate detected the layout again")

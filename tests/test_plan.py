@@ -1,4 +1,4 @@
-"""gridanim.plan: shapes, canvas choice per model, the prompt, the layout guide."""
+"""gridanim.generation.plan: shapes, canvas choice per model, the prompt, the layout guide."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from gridanim.errors import InputError
-from gridanim.models import check_model
-from gridanim.plan import (
+from gridanim.generation.models import check_model
+from gridanim.generation.plan import (
     TARGET_MAX_PX,
     TARGET_MIN_PX,
     build_prompt,

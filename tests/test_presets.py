@@ -1,4 +1,4 @@
-"""gridanim.presets: every shipped style loads; bad files fail with file + field."""
+"""gridanim.generation.presets: every shipped style loads; bad files fail with file + field."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from gridanim.errors import PresetError
-from gridanim.models import check_model
-from gridanim.plan import plan_grid
-from gridanim.presets import SHIPPED_DIR, get_preset, load_preset_file, load_presets
+from gridanim.generation.models import check_model
+from gridanim.generation.plan import plan_grid
+from gridanim.generation.presets import SHIPPED_DIR, get_preset, load_preset_file, load_presets
 
 SHIPPED = sorted(SHIPPED_DIR.glob("*.toml"))
 

@@ -1,4 +1,4 @@
-"""gridanim.pricing: output tokens, estimates, exact cost from usage, the ledger."""
+"""gridanim.generation.pricing: output tokens, estimates, exact cost from usage, the ledger."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from gridanim.models import check_model
-from gridanim.pricing import (
+from gridanim.generation.models import check_model
+from gridanim.generation.pricing import (
     CostLedger,
     Usage,
     actual_cost,

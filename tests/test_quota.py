@@ -1,4 +1,4 @@
-"""gridanim.quota: per-visitor daily counts and the daily budget, persistent and race-free."""
+"""gridanim.hosting.quota: per-visitor daily counts and the daily budget, persistent and race-free."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from gridanim.errors import InputError, LimitError, StorageError
-from gridanim.quota import DEFAULT_PER_DAY, QuotaStore, budget_from_env, limit_from_env
+from gridanim.hosting.quota import DEFAULT_PER_DAY, QuotaStore, budget_from_env, limit_from_env
 
 UTC = dt.timezone.utc
 IP = "203.0.113.7"

@@ -7,9 +7,9 @@ import sys
 
 import numpy as np
 import pytest
+from helpers import REPO_ROOT, png_bomb, png_bytes
 from PIL import Image
 
-from helpers import REPO_ROOT, png_bomb, png_bytes
 from gridanim.errors import InputError
 from gridanim.images import load_image
 from gridanim.reading import PendingRead, read_image, read_in_background

@@ -1,4 +1,4 @@
-"""gridanim.redraw's pure parts: the mask, the prompt and the compositing that keeps the other cells."""
+"""gridanim.generation.redraw's pure parts: the mask, the prompt and the compositing that keeps the other cells."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from gridanim.errors import InputError
-from gridanim.redraw import Redraw, build_mask, cell_boxes, redraw_prompt
+from gridanim.generation.redraw import Redraw, build_mask, cell_boxes, redraw_prompt
 
 
 def test_mask_is_the_grid_size_and_clear_exactly_over_the_chosen_cells():
@@ -53,8 +53,8 @@ def test_composite_keeps_alpha_of_both_sides():
 
 
 def test_redrawing_every_frame_is_refused(tmp_path, monkeypatch):
-    from gridanim.redraw import prepare_redraw
-    from gridanim.storage import save_generation
+    from gridanim.generation.redraw import prepare_redraw
+    from gridanim.hosting.storage import save_generation
 
     buf = io.BytesIO()
     Image.new("RGB", (64, 64), (9, 9, 9)).save(buf, format="PNG")

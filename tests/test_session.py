@@ -1,4 +1,4 @@
-"""gridanim.session: run folders, fixed file names, the heartbeat, generate-then-animate."""
+"""gridanim.hosting.session: run folders, fixed file names, the heartbeat, generate-then-animate."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from helpers import flat_grid
 from PIL import Image
 
 from gridanim import errors as E
-from gridanim import session
 from gridanim.animate import AnimateOptions
+from gridanim.hosting import session
 
 
 @pytest.fixture(autouse=True)

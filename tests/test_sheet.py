@@ -322,8 +322,8 @@ def test_sprite_grid_sheet_round_trip_is_pixel_exact(tmp_path, name):
 def test_app_sprite_sheet_zip_holds_png_json_and_tres(tmp_path):
     import zipfile
 
-    from gridanim import session
     from gridanim.animate import AnimateOptions
+    from gridanim.hosting import session
 
     grid = _alpha_grid(tmp_path)
     run = session.animate_to_files(grid, AnimateOptions(rows=1, cols=4, order="pingpong"),

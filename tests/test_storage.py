@@ -1,4 +1,4 @@
-"""gridanim.storage: grids + sidecars on disk, history, no keys written."""
+"""gridanim.hosting.storage: grids + sidecars on disk, history, no keys written."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import json
 import pytest
 
 from gridanim.errors import StorageError
-from gridanim import storage
-from gridanim.storage import list_history, load_record, redact, save_generation, update_record
+from gridanim.hosting import storage
+from gridanim.hosting.storage import list_history, load_record, redact, save_generation, update_record
 
 PNG = b"\x89PNG\r\n\x1a\n fake png bytes"
 T0 = dt.datetime(2026, 11, 21, 15, 30, 12, tzinfo=dt.timezone.utc)

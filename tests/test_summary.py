@@ -1,13 +1,13 @@
-"""gridanim.summary: the app's texts, from real package objects."""
+"""gridanim.hosting.summary: the app's texts, from real package objects."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from types import SimpleNamespace
 
-from gridanim import summary
-from gridanim.generate import GenerationRequest, prepare
-from gridanim.pricing import CostLedger, Usage
+from gridanim.generation.generate import GenerationRequest, prepare
+from gridanim.generation.pricing import CostLedger, Usage
+from gridanim.hosting import summary
 
 
 def test_quote_names_total_per_frame_and_one_by_one():

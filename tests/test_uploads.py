@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import REPO_ROOT, png_bomb
 from PIL import Image
 
-from helpers import REPO_ROOT, png_bomb
 from gridanim.errors import InputError
 from gridanim.images import DOWNSCALE_PIXELS, MAX_PIXELS, load_image
 

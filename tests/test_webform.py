@@ -1,8 +1,8 @@
-"""gridanim.webform: the Generate form's values become a request; models say whether to offer the GIF route."""
+"""gridanim.hosting.webform: the Generate form's values become a request; models say whether to offer the GIF route."""
 
 from __future__ import annotations
 
-from gridanim.webform import file_path, form_request, offers_gif, qualities
+from gridanim.hosting.webform import file_path, form_request, offers_gif, qualities
 
 
 def test_form_values_become_a_request():

@@ -116,7 +116,7 @@ def read_early(path: str):
 
 
 def write(path: str, data: bytes) -> None:
-    from ..storage import write_output
+    from ..hosting.storage import write_output
 
     write_output(path, data)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from ..deploy import (
+from ..errors import InputError
+from ..hosting.deploy import (
     PROJECT_ROOT,
     SECRET,
     TOKEN_ENV,
@@ -15,7 +16,6 @@ from ..deploy import (
     files_to_upload,
     space_url,
 )
-from ..errors import InputError
 from .common import emit
 
 

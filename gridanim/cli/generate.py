@@ -83,7 +83,7 @@ def add(sub) -> None:
 
 
 def _quote_lines(p) -> list[str]:
-    from ..pricing import format_usd
+    from ..generation.pricing import format_usd
 
     q, e = p.quote, p.quote.estimate
     pw, ph = p.plan.panel
@@ -105,7 +105,7 @@ def _targets(args) -> dict[str, str]:
 
 def _run(args, events, expected_partials: int = 0):
     """Drive a pipeline event stream: progress lines on stdout (not with --json); returns the Result."""
-    from ..pricing import format_usd
+    from ..generation.pricing import format_usd
 
     for ev in events:
         if args.json:
@@ -122,13 +122,13 @@ def _run(args, events, expected_partials: int = 0):
 
 
 def _client():
-    from ..keys import make_client, resolve_key
+    from ..hosting.keys import make_client, resolve_key
 
     return make_client(resolve_key())  # env only on the command line
 
 
 def _result_lines(res, report: dict) -> list[str]:
-    from ..pricing import format_usd, usd
+    from ..generation.pricing import format_usd, usd
 
     g = res.generation
     lines = [f"saved {g.grid_path} (+ {g.record.json_path.name}), id {g.record.id}"]
@@ -161,9 +161,9 @@ def _animation_report(res) -> dict | None:
 
 
 def run(args) -> int:
-    from ..generate import GenerationRequest, prepare, prepared_to_dict, result_to_dict, route_quotes
+    from ..generation.generate import GenerationRequest, prepare, prepared_to_dict, result_to_dict, route_quotes
+    from ..generation.pricing import CostLedger, usd
     from ..pipeline import generate_and_animate
-    from ..pricing import CostLedger, usd
 
     req = GenerationRequest(
         prompt=args.prompt,

@@ -19,7 +19,7 @@ def add(sub) -> None:
 
 
 def run(args) -> int:
-    from ..presets import load_presets, preset_dirs
+    from ..generation.presets import load_presets, preset_dirs
 
     cat = load_presets()
     report = {

@@ -28,9 +28,9 @@ def add(sub) -> None:
 
 
 def run(args) -> int:
+    from ..generation.redraw import prepare_redraw
+    from ..hosting.storage import load_record
     from ..pipeline import redraw_and_animate
-    from ..redraw import prepare_redraw
-    from ..storage import load_record
 
     parent = load_record(args.id)
     prepared = prepare_redraw(parent, args.frames, args.prompt)  # bad frames, gone models: refused before any request
@@ -49,7 +49,7 @@ def run(args) -> int:
         res = _run(args, redraw_and_animate(parent, args.frames, client, fix=args.prompt, targets=_targets(args)))
     finally:
         client.close()
-    from ..generate import result_to_dict
+    from ..generation.generate import result_to_dict
 
     full = result_to_dict(res.generation, res.outputs)
     report = {"command": "redraw", "id": full["id"], "parent": parent.id, "redrawn": prepared.redraw.frames,

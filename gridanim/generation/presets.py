@@ -17,21 +17,22 @@ and the field)::
     [defaults]                        # optional; each key optional
     rows = 3                          # 1-12
     cols = 4                          # 1-12
-    shape = "square"                  # see gridanim.plan.parse_shape
+    shape = "square"                  # see gridanim.generation.plan.parse_shape
     fps = 8                           # 1-50
 """
 
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .errors import GridanimError, PresetError
+import tomllib
+
+from ..errors import GridanimError, PresetError
 from .plan import MAX_SIDE_CELLS, parse_shape
 
-SHIPPED_DIR = Path(__file__).resolve().parent.parent / "presets"
+SHIPPED_DIR = Path(__file__).resolve().parents[2] / "presets"
 ENV_DIR = "GRIDANIM_PRESETS_DIR"
 
 _TOP = {"name": str, "description": str, "style": str, "aliases": list, "defaults": dict, "transparent": bool}

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import StorageError
+from ..errors import StorageError
 
 ENV_DIR = "GRIDANIM_DATA_DIR"
 DEFAULT_DIR = "outputs"
@@ -101,7 +101,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 def write_output(path: str | os.PathLike, data: bytes) -> Path:
     """Write an output file the user named (atomically, its folder made); one-line :class:`InputError` otherwise."""
-    from .errors import InputError
+    from ..errors import InputError
 
     p = Path(path)
     try:

@@ -26,9 +26,9 @@ import re
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-from .errors import GridanimError, InputError
+from ..errors import GridanimError, InputError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TOKEN_ENV = "HF_TOKEN"
 SECRET = "OPENAI_API_KEY"
 

@@ -7,7 +7,7 @@ the estimate and before any client or request exists, and settles the returned
 * A visitor who pastes their own key (``using_own_key``) is not limited or
   counted at all: their key pays, and nothing about their request is recorded.
 * Otherwise the host's ``OPENAI_API_KEY`` pays, so two limits apply
-  (:mod:`gridanim.quota`, SQLite in the data dir, survives restarts):
+  (:mod:`gridanim.hosting.quota`, SQLite in the data dir, survives restarts):
   ``GRIDANIM_GENERATIONS_PER_DAY`` per visitor per UTC day (unset = 5,
   ``0`` = own keys only, ``unlimited``) and ``GRIDANIM_DAILY_BUDGET_USD`` for
   everyone together (unset = no cap, and the page says so), checked with the
@@ -51,7 +51,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from .errors import GridanimError, LimitError, MissingKeyError, StorageError
+from ..errors import GridanimError, LimitError, MissingKeyError, StorageError
 from .keys import ENV_KEY
 from .quota import FILENAME, QuotaStore, Remaining, Reservation, budget_from_env, limit_from_env
 from .storage import Record, data_dir, ensure_writable, list_history, load_record, update_record
@@ -218,7 +218,7 @@ def allowance_markdown(request: Any, *, policy: Policy | None = None, directory:
 
 def billing(request: Any, using_own_key: bool):
     """The pipeline's billing hooks for one visitor: reserve on the host's key (or not at all), claim for History."""
-    from .pipeline import Billing
+    from ..pipeline import Billing
 
     return Billing(
         reserve=lambda estimate_usd: check_generation_allowed(request, estimate_usd, using_own_key),

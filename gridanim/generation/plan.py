@@ -26,9 +26,9 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .errors import InputError
+from ..errors import InputError
+from ..types import Box
 from .models import ModelInfo, SizeRules
-from .types import Box
 
 MAX_SIDE_CELLS = 12  # rows or columns (a 1x12 strip is a common sprite layout)
 MIN_PANEL_PX = 96

@@ -5,7 +5,7 @@ generation made with it. This module owns the two limits on that spending:
 
 * **per visitor**: at most ``limit_per_day`` host-key generations per visitor
   per UTC day (``GRIDANIM_GENERATIONS_PER_DAY``; the app decides who a visitor
-  is, see :mod:`gridanim.hosting`);
+  is, see :mod:`gridanim.hosting.policy`);
 * **global**: at most ``budget_usd`` of host-key spend per UTC day
   (``GRIDANIM_DAILY_BUDGET_USD``), checked against the *estimate* before the
   request is sent (the high end of the quote, so ``quality=auto`` counts as its
@@ -50,8 +50,8 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from .errors import InputError, LimitError, StorageError
-from .units import money
+from ..errors import InputError, LimitError, StorageError
+from ..units import money
 
 FILENAME = "usage.sqlite3"
 ENV_PER_DAY = "GRIDANIM_GENERATIONS_PER_DAY"

@@ -1,7 +1,7 @@
 """What an image call costs: an estimate before it, the exact figure after it.
 
 Pure functions over numbers; prices come from ``data/models.toml`` via
-:mod:`gridanim.models` (USD per 1M tokens, which is micro-dollars per token).
+:mod:`gridanim.generation.models` (USD per 1M tokens, which is micro-dollars per token).
 Money is :class:`~decimal.Decimal` throughout, so an actual cost equals
 ``usage x price`` exactly; :func:`usd` rounds to the micro-dollar for display.
 
@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .models import QUALITY_ORDER, ModelInfo, load_catalog
 
@@ -203,7 +204,7 @@ class Usage:
     text_out: int = 0
 
     @classmethod
-    def from_api(cls, usage: Any) -> "Usage | None":
+    def from_api(cls, usage: Any) -> Usage | None:
         """Read an SDK usage object (or dict) defensively; None when there is none.
 
         Missing ``input_tokens_details`` -> all input counted as text; missing

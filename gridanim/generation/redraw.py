@@ -15,15 +15,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import InputError
-from .frames import parse_frame_list
+from ..errors import InputError
+from ..frames import parse_frame_list
+from ..hosting.storage import Record
+from ..images import load_image
+from ..layout import Layout
 from .generate import GenerationRequest, Prepared, Quote, Reference, key_sentence
-from .images import load_image
-from .layout import Layout
 from .models import check_model, check_quality
 from .plan import GridPlan, parse_shape
 from .pricing import estimate
-from .storage import Record
 
 Box = tuple[int, int, int, int]
 
@@ -116,7 +116,7 @@ class Redraw:
 
 
 def prepare_redraw(record: Record, frames: str, fix: str | None = None, *, today: _dt.date | None = None):
-    """A :class:`~gridanim.generate.Prepared` for re-drawing ``frames`` (same syntax as ``--order``) of ``record``."""
+    """A :class:`~gridanim.generation.generate.Prepared` for re-drawing ``frames`` (same syntax as ``--order``) of ``record``."""
     meta = record.meta
     plan_d = meta.get("plan") or {}
     img = load_image(record.png_path.read_bytes())

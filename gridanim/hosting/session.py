@@ -30,10 +30,10 @@ from typing import Any
 
 from PIL import Image
 
-from .animate import AnimateOptions, Animation, animate, render
-from .images import LoadedImage, load_image
-from .layout import Layout, detect_layout
-from .overlay import save_cut
+from ..animate import AnimateOptions, Animation, animate, render
+from ..images import LoadedImage, load_image
+from ..layout import Layout, detect_layout
+from ..overlay import save_cut
 
 NAMES = {"gif": "animation.gif", "mp4": "animation.mp4", "webp": "animation.webp", "zip": "frames.zip",
          "sheet": "sprite_sheet.zip"}
@@ -157,7 +157,7 @@ def animate_to_files(
     formats = list(formats)
     data = render(anim, [f for f in formats if f != "sheet"])
     if "sheet" in formats:
-        from .sheet import animation_sheet, sheet_zip
+        from ..sheet import animation_sheet, sheet_zip
 
         data["sheet"] = sheet_zip(animation_sheet(anim, image_name="sheet.png", godot_texture="res://sheet.png"))
     files = write_outputs(run_dir, data)

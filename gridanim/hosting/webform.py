@@ -2,7 +2,7 @@
 
 A Gradio control hands over ``""``, ``None``, floats for sliders and a path (or a
 dict from gradio_client) for files; these helpers turn them into a
-:class:`~gridanim.generate.GenerationRequest`, the quality and route choices a
+:class:`~gridanim.generation.generate.GenerationRequest`, the quality and route choices a
 model offers, and the style preset's texts.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import GridanimError
-from .generate import GenerationRequest
-from .models import check_model, load_catalog
+from ..errors import GridanimError
+from ..generation.generate import GenerationRequest
+from ..generation.models import check_model, load_catalog
 
 SAMPLE_EXTS = (".png", ".jpg", ".jpeg", ".webp", ".gif")
 

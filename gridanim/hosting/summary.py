@@ -1,7 +1,7 @@
 """Short Markdown texts the app shows: estimates, costs, layouts, animations, history.
 
 Pure formatting over the package's own objects (numbers come from
-:mod:`gridanim.pricing` and friends, never computed here), so the app's
+:mod:`gridanim.generation.pricing` and friends, never computed here), so the app's
 handlers stay wiring and the wording is tested without a browser.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .pricing import CostLedger, format_usd, usd
+from ..generation.pricing import CostLedger, format_usd, usd
 
 NO_KEY = (
     "**No OpenAI key yet**, so nothing was sent. To generate, do one of these: "
@@ -154,7 +154,7 @@ def layout_markdown(layout: Any, notes: list[str] | tuple[str, ...] = ()) -> str
 
 def animation_markdown(files: Any) -> str:
     """What an animate run made: frames, timing, stabilisation, file sizes, warnings."""
-    from .units import human_bytes
+    from ..units import human_bytes
 
     a = files.anim
     w, h = a.frame_size
@@ -199,7 +199,7 @@ def app_terms(text: str) -> str:
 
 def seam_markdown(a: Any) -> str:
     """The loop-seam figure and, when it is a jump, what to do (beside the result in the app)."""
-    from .motion import SEAM_HIGH
+    from ..motion import SEAM_HIGH
 
     head = f"**Loop seam {a.loop_seam:.2f}**"
     if a.seam_hint:
@@ -225,8 +225,8 @@ def holds_from_table(rows: list, shown: list, hold: str = "") -> str:
     A row whose "shows (ms)" changed holds its grid frame for that long; holds
     already typed are kept (an edit of the same frame wins).
     """
-    from .errors import InputError
-    from .frames import format_holds, parse_holds
+    from ..errors import InputError
+    from ..frames import format_holds, parse_holds
 
     n = max([int(r[1]) for r in shown] or [1])
     holds = parse_holds(hold, n)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import tomllib
 
-from .errors import InputError, ModelUnavailableError
+from ..errors import InputError, ModelUnavailableError
 
 QUALITY_ORDER = ("low", "medium", "high", "xhigh", "max")
 

@@ -1,16 +1,16 @@
 """Prompt + style -> one OpenAI image call -> a saved grid, with its cost.
 
-The ``openai`` client is a parameter (build it with :func:`gridanim.keys.make_client`);
+The ``openai`` client is a parameter (build it with :func:`gridanim.hosting.keys.make_client`);
 nothing here constructs one or reads a key. Steps:
 
 1. :func:`prepare` (no network, no key): resolve the preset and the model (a
    shut-down model is refused here, before any request), plan the grid
-   (:mod:`gridanim.plan`), build the prompt, read reference photos, and quote
+   (:mod:`gridanim.generation.plan`), build the prompt, read reference photos, and quote
    the cost (:class:`Quote`: estimate, per frame, and one-by-one).
 2. :func:`stream_generation` / :func:`run_generation`: call ``images.generate``
    (text to grid) or ``images.edit`` (photo to animation, optionally with a
    layout-guide image), streaming partial images when asked; map SDK errors to
-   :mod:`gridanim.errors`; save the grid + sidecar (:mod:`gridanim.storage`)
+   :mod:`gridanim.errors`; save the grid + sidecar (:mod:`gridanim.hosting.storage`)
    *before* anything else can fail; price the call exactly from ``usage``; then
    check the returned grid with the engine's ``detect_layout`` (guided and
    unguided) and warn where it disagrees with the plan.
@@ -35,15 +35,15 @@ from typing import Any
 
 import numpy as np
 
-from . import errors as E
-from .errors import GridanimError, InputError
-from .images import LoadedImage, load_image, to_png_bytes
-from .layout import Layout, detect_layout
+from .. import errors as E
+from ..errors import GridanimError, InputError
+from ..hosting.storage import Record, ensure_writable, save_generation
+from ..images import LoadedImage, load_image, to_png_bytes
+from ..layout import Layout, detect_layout
 from .models import GifRules, ModelInfo, check_model, check_quality, load_catalog, offered_models
 from .plan import GridPlan, build_prompt, draw_layout_guide, parse_shape, parse_size, plan_grid, smallest_size
 from .presets import Preset, get_preset
 from .pricing import CostLedger, Estimate, Usage, actual_cost, estimate, usd
-from .storage import Record, ensure_writable, save_generation
 
 ImageInput = str | os.PathLike | bytes | tuple
 """A reference photo: a path, raw bytes, or ``(filename, bytes)``."""
@@ -165,7 +165,7 @@ class Prepared:
     background: str | None = None  # "transparent" when sent; None = not sent
     key_colour: tuple[int, int, int] | None = None  # asked in the prompt instead, keyed out locally
     mask_png: bytes | None = None  # redraw: transparent exactly over the cells to re-draw
-    redraw: Any = None  # redraw: a gridanim.redraw.Redraw (keeps the other cells)
+    redraw: Any = None  # redraw: a gridanim.generation.redraw.Redraw (keeps the other cells)
 
     @property
     def is_edit(self) -> bool:
@@ -553,7 +553,7 @@ def key_out(rgb: np.ndarray, colour: tuple[int, int, int]) -> tuple[np.ndarray, 
     finds no background, a plain distance key on ``colour`` stands in.
     """
     try:
-        from .keying import key_background
+        from ..keying import key_background
     except ImportError:
         key_background = None
     keyed = key_background(rgb) if key_background is not None else None

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from .errors import MissingKeyError
+from ..errors import MissingKeyError
 
 if TYPE_CHECKING:  # pragma: no cover
     from openai import OpenAI
@@ -40,7 +40,7 @@ def resolve_key(explicit: str | None = None) -> str:
     raise MissingKeyError(MISSING_KEY)
 
 
-def make_client(key: str, *, base_url: str | None = None, timeout: float = TIMEOUT_S) -> "OpenAI":
+def make_client(key: str, *, base_url: str | None = None, timeout: float = TIMEOUT_S) -> OpenAI:
     """A real OpenAI client for one CLI run or one app request (never a global).
 
     ``base_url`` defaults to the SDK's own (``OPENAI_BASE_URL`` or api.openai.com).

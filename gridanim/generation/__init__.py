@@ -1,0 +1,1 @@
+"""Generation: style presets, the grid plan and prompt, the model table, prices, and the OpenAI calls."""
