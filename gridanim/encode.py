@@ -185,8 +185,10 @@ def remap_binned(frames: Sequence[Frame], palette: np.ndarray, *, bits: int = RE
         seen[k] = True
     occ = np.flatnonzero(seen)
     m, sh = (1 << bits) - 1, 8 - bits
-    centres = np.stack([(occ >> (2 * bits)) & m, (occ >> bits) & m, occ & m], axis=1)
-    centres = ((centres << sh) + ((1 << sh) >> 1)).astype(np.uint8)
+    # the bins' true centres, not rounded to a whole value: rounding moves pure black to (1, 1, 1), which
+    # then maps to a dark grey, and SSIM punishes offsets in dark flat areas hard (its luminance term)
+    centres = np.stack([(occ >> (2 * bits)) & m, (occ >> bits) & m, occ & m], axis=1).astype(np.float32)
+    centres = centres * (1 << sh) + ((1 << sh) - 1) / 2
     lut = np.zeros(1 << (3 * bits), np.uint8)
     lut[occ] = _nearest(centres, palette)
     return [lut[k] for k in keys]
