@@ -390,7 +390,7 @@ def local_palettes(
     """
     keys = keys if keys is not None else _keys(frames, REMAP_BITS)
     out, local = list(indexed), [None] * len(frames)
-    for k, (f, idx) in enumerate(zip(frames, indexed)):
+    for k, (f, idx) in enumerate(zip(frames, indexed, strict=True)):
         p = np.bincount(idx.ravel(), minlength=len(palette)) / idx.size
         p = p[p > 0]
         if math.exp(-float((p * np.log(p)).sum())) >= LOCAL_SHARE * colors:
