@@ -12,11 +12,14 @@ rendered by repeating frames at a base rate (:func:`mp4_schedule`).
 GIF ``quality="high"`` (default): frames whose distinct colours fit in 255
 are written losslessly (pixel art, greyscale); otherwise one palette for the
 whole animation comes from libimagequant on a subsample of all frames, and
-every pixel gets its exact nearest palette colour in a luma-weighted space
-(no dithering: dithering costs LZW size and, on the noise-like texture of AI
-images, also SSIM). Pixels unchanged since the previous frame become
-transparent when that makes the frame smaller. One global colour table.
-``quality="fast"`` uses a coarser subsample and Pillow's cached remap.
+every pixel's colour bin gets its nearest palette colour in a luma-weighted
+space (no dithering: libimagequant's dithering lowered SSIM against the true
+frames on the flat and photo bench grids and made the files bigger). A frame whose
+colours the global palette covers poorly (its hue or light differs from the
+others) gets its own palette in a local colour table. Grainy frames get 224
+colours, not 255. Pixels unchanged since the previous frame become
+transparent when that makes the frame smaller. ``quality="fast"`` uses a
+coarser subsample and Pillow's cached remap, one global table.
 
 MP4 runs ffmpeg (the imageio-ffmpeg binary) in a subprocess fed from a
 thread; :func:`start_mp4` returns at once so the encode overlaps GIF work.
