@@ -370,8 +370,9 @@ def _write_gif(
 # two 7-bit steps cost SSIM 0.9982-0.9988 against Pillow's per-frame median
 # cut's 0.9999; at speed 7 with exact lookups one palette scores 0.99997,
 # in the same time. On the bench grids speed 7 changed SSIM by <= 0.0002 and
-# took ~50 % longer, so it is kept to this path.
-EXACT_BINS = 4096
+# took ~50 % longer, so it is kept to this path. The bench grids hold 12k
+# (flat) to 85k (photo) bins, the shared AI grids 15k-55k.
+EXACT_BINS = 8192
 EXACT_COLORS = 32768
 EXACT_SPEED = 7
 
@@ -390,6 +391,7 @@ GRAINY_COLORS = 224
 # and photo bench grids, 0.25 when every frame's hue differs.
 LOCAL_SHARE = 0.6
 LOCAL_GAIN = 0.75
+LOCAL_FINE = 1.0  # mean squared luma-weighted error (luma counted twice) below which a frame keeps the global palette
 
 
 def _palette_error(frame: Frame, index: np.ndarray, palette: np.ndarray, step: int = 4) -> float:
@@ -415,6 +417,8 @@ def local_palettes(
         p = np.bincount(idx.ravel(), minlength=len(palette)) / idx.size
         p = p[p > 0]
         if not exact and math.exp(-float((p * np.log(p)).sum())) >= LOCAL_SHARE * colors:
+            continue
+        if exact and _palette_error(f, idx, palette) < LOCAL_FINE:  # already within a step of grey: keep it
             continue
         if exact:
             u, inv = np.unique(_pack(f).ravel(), return_inverse=True)

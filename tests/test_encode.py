@@ -53,12 +53,12 @@ def test_gif_high_beats_pillow_default_on_a_textured_clip():
     assert len(ours) <= 1.1 * len(naive)
 
 
-def test_gif_unchanged_pixels_become_transparent_and_still_decode_right():
+def test_gif_unchanged_pixels_become_transparent_and_still_decode_right(monkeypatch):
     frames = scene_frames(8, texture=True)  # still, grainy background; one moving disc
-    data = encode.encode_gif(frames, 100, colors=255)  # 255 asked: the palette size is not chosen by grain
-    # same frames without the delta step
-    palette = encode.palette_for(frames, 255)
-    plain = encode._write_gif(encode.remap_binned(frames, palette), palette, [100] * 8, 0, None)
+    data = encode.encode_gif(frames, 100)
+    # same frames, same palette, without the delta step
+    monkeypatch.setattr(encode, "delta_frames", lambda indexed, transparent: list(indexed))
+    plain = encode.encode_gif(frames, 100)
     assert len(data) < len(plain)
     # transparency changes the bytes, never the picture
     for k, (got, want) in enumerate(zip(gif_info(data)["frames"], gif_info(plain)["frames"])):
@@ -281,6 +281,39 @@ def test_gif_gives_frames_with_their_own_colours_their_own_palette():
     for k, (got, single, want) in enumerate(zip(gif_info(data)["frames"], gif_info(one)["frames"], frames, strict=True)):
         assert ssim(got, want) > ssim(single, want) + 0.005, f"frame {k}"
         assert_similar(got, want, 3.0, f"frame {k}")
+
+
+def _drawn_clip(n: int = 6, w: int = 120, h: int = 90) -> list[np.ndarray]:
+    """Clean drawn panels: soft gradients in few colours (~1k in all), a hue per frame, no grain."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    out = []
+    for k in range(n):
+        ang = 2 * np.pi * k / n
+        base = np.array([np.cos(ang), np.cos(ang - 2.1), np.cos(ang + 2.1)], np.float32) * 70 + 128
+        f = base + (xx / w - 0.5)[..., None] * np.array([90, 60, -40], np.float32) + ((yy / h - 0.5) * 50)[..., None]
+        d = np.hypot(xx - w * (0.3 + 0.07 * k), yy - h / 2)
+        f[d < h * 0.25] = (250, 235, 210)
+        out.append((np.clip(f, 0, 255).astype(np.uint8) // 3) * 3)  # a drawn palette: steps of 3
+    return out
+
+
+def test_gif_clean_drawn_art_is_at_least_as_faithful_as_pillows_per_frame_palettes():
+    from PIL import Image
+
+    frames = _drawn_clip()
+    _, occ = encode.distinct_colors(frames)
+    assert 255 < len(occ) <= encode.EXACT_COLORS  # more colours than one palette holds, few in all
+    ours = encode.encode_gif(frames, 100)
+    ims = [Image.fromarray(f) for f in frames]
+    buf = io.BytesIO()
+    ims[0].save(buf, "GIF", save_all=True, append_images=ims[1:], duration=100, loop=0, optimize=True)
+    naive = buf.getvalue()
+
+    def mean_ssim(data):
+        return np.mean([ssim(a, b) for a, b in zip(gif_info(data)["frames"], frames, strict=True)])
+
+    assert mean_ssim(ours) >= mean_ssim(naive)
+    assert len(ours) <= 1.1 * len(naive)
 
 
 def test_gif_keeps_one_palette_when_the_frames_share_their_colours():
