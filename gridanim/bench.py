@@ -1,8 +1,15 @@
-"""Whole-process benchmark: ``python -m gridanim.bench [--runs N] [--json]``.
+"""Whole-process benchmark: ``python -m gridanim.bench [--grid flat|painted|photo|all] [--runs N] [--json]``.
 
-Builds (in code, deterministically) a 1024x1536 grid of 3 rows x 4 columns that
-looks like an AI-made animation grid: a painterly textured background with
-per-panel noise, a moving subject, thin light gutters and an uneven border.
+Builds (in code, deterministically) 1024x1536 grids of 3 rows x 4 columns that
+look like AI-made animation grids: thin light gutters, an uneven border and a
+moving subject, in three styles (``--grid all``, the default, runs each):
+
+* **flat**: a smooth painterly gradient with per-panel noise (few colours);
+* **painted**: an AI cartoon: flat colour regions with soft shading, ink
+  outlines, a colour cast and many small outlined flowers;
+* **photo**: natural-image statistics: 1/f texture in luma and chroma, a soft
+  horizon, a camera that pans and shakes, exposure flicker, sensor noise.
+
 It then times, as separate processes (median of ``--runs``):
 
 * **ours**: ``python -m gridanim animate grid.png --rows 3 --cols 4 --gif a.gif --mp4 a.mp4``
@@ -14,8 +21,9 @@ copy run with ``PYTHONDONTWRITEBYTECODE=1`` is timed too and printed), and
 the script prints the time ratio, GIF sizes, mean SSIM of each GIF's decoded frames
 against the true frame content (the bench drew it, so it knows it), whether the
 MP4 is H.264 yuv420p with even dimensions, and whether the GIF loops forever
-with the delays asked. Targets (issue #2): ours <= 0.5x naive time, our SSIM
->= naive, our GIF <= 1.1x naive's size.
+with the delays asked; with several grids, a summary table. ``--quick`` times
+only ours and naive. Targets (issues #2, #11): ours <= 0.5x naive time, our
+SSIM >= naive, our GIF <= 1.1x naive's size, on every grid.
 """
 
 from __future__ import annotations
@@ -116,16 +124,21 @@ def _subject(scene: np.ndarray, k: int, n: int, rng: np.random.Generator) -> Non
 
 
 GRAIN = 1.2  # per-pixel noise sigma: gives the Laplacian texture level of the shared AI grids (~2)
+GRID_KINDS = ("flat", "painted", "photo")
+# per-pixel noise of each kind: AI cartoons carry a little generator grain, photos sensor noise
+KIND_GRAIN = {"flat": GRAIN, "painted": 0.8, "photo": 2.5}
 
 
-def make_bench_grid(seed: int = 7, grain: float = GRAIN) -> BenchGrid:
-    """The deterministic AI-like grid used by the benchmark and some tests."""
-    rng = np.random.default_rng(seed)
-    cols = _panel_edges(W, COLS, lead=11, trail=7, gutter=6, wobble=[1, -2, 2, 0])
-    rows = _panel_edges(H, ROWS, lead=13, trail=9, gutter=7, wobble=[-1, 2, 0])
-    # painterly background shared by all panels (same "style"), noise per panel
-    pw = max(w for _, w in cols) + 2 * MARGIN
-    ph = max(h for _, h in rows) + 2 * MARGIN
+def _grid_canvas(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
+    """The light gutter / border colour with a little noise, under the panels."""
+    grid = np.empty((h, w, 3), np.float32)
+    grid[:] = (238, 234, 226)
+    grid += rng.normal(0, 1.5, (h, w, 1)).astype(np.float32)
+    return grid
+
+
+def _flat_background(rng: np.random.Generator, ph: int, pw: int) -> np.ndarray:
+    """Smooth painterly gradient with a little low-frequency texture (the original bench grid)."""
     yy = np.linspace(0, 1, ph, dtype=np.float32)[:, None]
     base = np.empty((ph, pw, 3), np.float32)
     for c, (top, bottom) in enumerate(((120, 205), (150, 190), (190, 150))):
@@ -133,18 +146,213 @@ def make_bench_grid(seed: int = 7, grain: float = GRAIN) -> BenchGrid:
     for cell, amp, stretch in ((90, 18, 1.0), (24, 10, 3.0), (8, 6, 2.0)):
         nz = _smooth_noise(rng, ph, pw, cell, stretch)
         base += nz[..., None] * np.array([amp, amp * 0.8, amp * 0.6], np.float32)
-    grid = np.empty((H, W, 3), np.float32)
-    grid[:] = (238, 234, 226)  # light border / gutter colour
-    grid += rng.normal(0, 1.5, (H, W, 1)).astype(np.float32)
+    return base
+
+
+def _supersampled(draw_fn, w: int, h: int, ss: int = 3) -> np.ndarray:
+    """RGBA float layer drawn by ``draw_fn(draw, ss)`` at ``ss`` x resolution, box-downsampled (antialiasing)."""
+    from PIL import Image, ImageDraw
+
+    layer = Image.new("RGBA", (w * ss, h * ss), (0, 0, 0, 0))
+    draw_fn(ImageDraw.Draw(layer), ss)
+    return np.asarray(layer.resize((w, h), Image.Resampling.BOX), dtype=np.float32)
+
+
+def _over(scene: np.ndarray, layer: np.ndarray) -> None:
+    a = layer[..., 3:4] / 255.0
+    scene[:] = scene * (1 - a) + layer[..., :3] * a
+
+
+INK = (34, 28, 44, 255)  # outline colour of the painted style
+
+
+def _painted_background(rng: np.random.Generator, ph: int, pw: int) -> np.ndarray:
+    """AI-cartoon backdrop: sky gradient, outlined flat clouds and hills with soft shading."""
+    yy = np.linspace(0, 1, ph, dtype=np.float32)[:, None, None]
+    scene = np.array([96, 170, 235], np.float32) * (1 - yy) + np.array([200, 228, 245], np.float32) * yy
+    scene = np.broadcast_to(scene, (ph, pw, 3)).copy()
+    layers = [  # (top of the ridge as a fraction of the height, fill colour, shade colour)
+        (0.52, (120, 160, 205), (95, 130, 180)),
+        (0.62, (110, 175, 90), (70, 130, 60)),
+        (0.76, (150, 190, 80), (100, 145, 55)),
+    ]
+    xs = np.arange(pw + 1)
+
+    def clouds(d, ss):
+        for _ in range(3):
+            cx, cy, r = rng.uniform(0, pw), rng.uniform(0.08, 0.3) * ph, rng.uniform(0.08, 0.14) * pw
+            for dx, dy, f in ((-0.8, 0.2, 0.6), (0, 0, 1.0), (0.9, 0.15, 0.7)):
+                x, y, rr = cx + dx * r, cy + dy * r, r * f
+                d.ellipse([(x - rr) * ss, (y - rr * 0.7) * ss, (x + rr) * ss, (y + rr * 0.7) * ss],
+                          fill=(250, 250, 255, 255), outline=INK, width=2 * ss)
+
+    _over(scene, _supersampled(clouds, pw, ph))
+    for top, fill, shade in layers:
+        ridge = top * ph + _smooth_noise(rng, 1, pw + 1, 60)[0] * ph * 0.05
+        yy2 = np.arange(ph, dtype=np.float32)[:, None]
+        inside = yy2 >= ridge[None, :pw]
+        depth = np.clip((yy2 - ridge[None, :pw]) / (ph * 0.25), 0, 1)[..., None]  # soft shading downwards
+        col = np.array(fill, np.float32) * (1 - depth) + np.array(shade, np.float32) * depth
+        pts = [(float(x), float(y)) for x, y in zip(xs, ridge, strict=True)]
+
+        def outline(d, ss, pts=pts):
+            d.line([(x * ss, y * ss) for x, y in pts], fill=INK, width=3 * ss)
+
+        # antialiased hill edge: supersampled coverage of the ridge
+        def cover(d, ss, pts=pts):
+            d.polygon([(x * ss, y * ss) for x, y in pts] + [(pw * ss, ph * ss), (0, ph * ss)], fill=(255, 255, 255, 255))
+
+        a = _supersampled(cover, pw, ph)[..., 3:4] / 255.0
+        a = np.where(inside[..., None], np.maximum(a, 0.0), a)
+        scene[:] = scene * (1 - a) + col * a
+        _over(scene, _supersampled(outline, pw, ph))
+    # painted light: a warm-to-cool colour cast across the picture, soft like an airbrush
+    xx = np.linspace(0, 1, pw, dtype=np.float32)[None, :, None]
+    scene *= 1 + (xx - 0.5) * np.array([0.12, 0.02, -0.12], np.float32)
+    scene += _smooth_noise(rng, ph, pw, 30)[..., None] * np.array([7, 5, 8], np.float32)  # brush strokes
+
+    def flowers(d, ss):  # outlined flowers of many hues in the grass
+        for _ in range(int(pw * ph / 1800)):
+            x, y = rng.uniform(0, pw), rng.uniform(0.66, 1.0) * ph
+            r = rng.uniform(2.5, 6.0) * (0.6 + 0.8 * (y / ph - 0.6))
+            col = tuple(int(v) for v in rng.integers(60, 256, 3)) + (255,)
+            d.ellipse([(x - r) * ss, (y - r) * ss, (x + r) * ss, (y + r) * ss], fill=col, outline=INK, width=ss)
+            d.ellipse([(x - r * 0.35) * ss, (y - r * 0.35) * ss, (x + r * 0.35) * ss, (y + r * 0.35) * ss],
+                      fill=(250, 220, 90, 255))
+
+    _over(scene, _supersampled(flowers, pw, ph))
+    return scene
+
+
+def _painted_subject(scene: np.ndarray, k: int, n: int) -> None:
+    """An outlined, cel-shaded figure whose pose depends on the frame index."""
+    sh, sw = scene.shape[:2]
+    t = 2 * np.pi * k / n
+    cx = sw * (0.5 + 0.12 * np.sin(t))
+    cy = sh * (0.6 - 0.05 * abs(np.sin(t)))
+    s = sw * 0.22
+
+    def draw(d, ss):
+        def ell(x, y, rx, ry, col, outline=True):
+            d.ellipse([(x - rx) * ss, (y - ry) * ss, (x + rx) * ss, (y + ry) * ss], fill=col,
+                      outline=INK if outline else None, width=3 * ss)
+
+        def limb(x0, y0, x1, y1, col, wd):
+            d.line([x0 * ss, y0 * ss, x1 * ss, y1 * ss], fill=INK, width=int((wd + 6) * ss))
+            d.line([x0 * ss, y0 * ss, x1 * ss, y1 * ss], fill=col, width=int(wd * ss))
+
+        ell(sw * 0.5, sh * 0.86, s * 1.1, s * 0.16, (30, 60, 30, 110), outline=False)
+        for side in (-1, 1):
+            lx = cx + side * s * 0.35 + side * s * 0.3 * np.sin(t + (side > 0) * np.pi)
+            limb(cx + side * s * 0.25, cy + s * 0.9, lx, sh * 0.85, (70, 60, 140, 255), s * 0.24)
+        ell(cx, cy, s * 0.75, s * 1.05, (230, 120, 40, 255))  # body
+        ell(cx + s * 0.22, cy + s * 0.2, s * 0.45, s * 0.75, (200, 90, 30, 255), outline=False)  # cel shade
+        ell(cx - s * 0.3, cy - s * 0.45, s * 0.16, s * 0.22, (255, 200, 140, 255), outline=False)  # highlight
+        for side in (-1, 1):
+            ang = t * side + np.pi / 2 + side * 0.9
+            ax, ay = cx + side * s * 0.7, cy - s * 0.3
+            limb(ax, ay, ax + np.cos(ang) * s * 0.9 * side, ay + np.sin(ang) * s * 0.5, (230, 120, 40, 255), s * 0.18)
+        hy = cy - s * 1.45
+        ell(cx, hy, s * 0.58, s * 0.55, (250, 215, 180, 255))  # head
+        ell(cx + s * 0.2, hy + s * 0.12, s * 0.3, s * 0.3, (232, 180, 150, 255), outline=False)  # cheek shade
+        for side in (-1, 1):  # eyes: white, pupil, glint
+            ex = cx + side * s * 0.2 + s * 0.06 * np.cos(t)
+            ell(ex, hy - s * 0.05, s * 0.12, s * 0.15, (255, 255, 255, 255))
+            ell(ex + s * 0.03, hy - s * 0.02, s * 0.06, s * 0.08, (40, 30, 60, 255), outline=False)
+            ell(ex + s * 0.05, hy - s * 0.06, s * 0.02, s * 0.02, (255, 255, 255, 255), outline=False)
+        ell(cx, hy - s * 0.6, s * 0.65, s * 0.2, (150, 40, 90, 255))  # hat brim
+
+    _over(scene, _supersampled(draw, sw, sh))
+
+
+def _fractal(rng: np.random.Generator, h: int, w: int, cells=(256, 128, 64, 32, 16, 8, 4, 2), slope: float = 0.7):
+    """1/f-like noise (natural images' power spectrum): octaves with amplitude ~ cell**slope, std ~1."""
+    out = np.zeros((h, w), np.float32)
+    for cell in cells:
+        out += _smooth_noise(rng, h, w, cell) * (cell / cells[0]) ** slope
+    return out / max(float(out.std()), 1e-6)
+
+
+def _photo_background(rng: np.random.Generator, ph: int, pw: int) -> np.ndarray:
+    """Natural-image statistics: a lit gradient, 1/f texture in luma and chroma, many colours."""
+    yy = np.linspace(0, 1, ph, dtype=np.float32)[:, None, None]
+    sky = np.array([150, 175, 200], np.float32)
+    ground = np.array([110, 95, 70], np.float32)
+    horizon = np.clip((yy - 0.45) * 6, 0, 1)  # soft horizon
+    scene = sky * (1 - horizon) + ground * horizon
+    scene = np.broadcast_to(scene, (ph, pw, 3)).copy()
+    lum = _fractal(rng, ph, pw)
+    tex = _fractal(rng, ph, pw, cells=(8, 4, 2), slope=0.5)  # grass / gravel grain, stronger on the ground
+    scene += (lum * (14 + 20 * horizon[..., 0]) + tex * (4 + 10 * horizon[..., 0]))[..., None]
+    for c, amp in enumerate((10, 6, 12)):  # chroma drifts: foliage, soil, sky
+        scene[..., c] += _fractal(rng, ph, pw, cells=(256, 128, 64, 32)) * amp
+    return scene
+
+
+def _photo_subject(scene: np.ndarray, k: int, n: int, rng: np.random.Generator) -> None:
+    """The shaded figure with fabric texture, soft edges (lens blur) and lit from one side."""
+    from PIL import Image, ImageFilter
+
+    sh, sw = scene.shape[:2]
+    before = scene.copy()
+    _subject(scene, k, n, rng)
+    a = (np.abs(scene - before).sum(axis=2) > 1).astype(np.float32)
+    tex = _fractal(rng, sh, sw, cells=(16, 8, 4, 2), slope=0.6)
+    xx = np.linspace(-1, 1, sw, dtype=np.float32)[None, :]
+    light = 1.0 + 0.12 * xx  # side light
+    scene[:] = scene * (1 + (light - 1 + 0.06 * tex) * a)[..., None]
+    blurred = Image.fromarray(np.clip(scene, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.7))
+    scene[:] = np.asarray(blurred, np.float32)
+
+
+PHOTO_PAN = 4  # photo: the camera pans this many pixels a frame
+PHOTO_SHAKE = 4  # ... and shakes up to this many pixels up and down
+PHOTO_WARMTH = 0.0  # ... and the white balance drifts this much from the first frame to the last
+
+
+def make_bench_grid(seed: int = 7, grain: float | None = None, kind: str = "flat", *, size: tuple[int, int] = (W, H),
+                    rows: int = ROWS, cols: int = COLS) -> BenchGrid:  # fmt: skip
+    """A deterministic AI-like grid of ``kind`` (flat, painted, photo) used by the benchmark and some tests."""
+    if kind not in GRID_KINDS:
+        raise ValueError(f"unknown bench grid kind {kind!r}: use one of {', '.join(GRID_KINDS)}")
+    grain = KIND_GRAIN[kind] if grain is None else grain
+    rng = np.random.default_rng(seed)
+    cols_e = _panel_edges(size[0], cols, lead=11, trail=7, gutter=6, wobble=[1, -2, 2, 0])
+    rows_e = _panel_edges(size[1], rows, lead=13, trail=9, gutter=7, wobble=[-1, 2, 0])
+    pw = max(w for _, w in cols_e) + 2 * MARGIN
+    ph = max(h for _, h in rows_e) + 2 * MARGIN
+    n = rows * cols
+    pan = PHOTO_PAN
+    if kind == "flat":
+        base = _flat_background(rng, ph, pw)
+    elif kind == "painted":
+        base = _painted_background(rng, ph, pw)
+    else:
+        base = _photo_background(rng, ph + 2 * PHOTO_SHAKE, pw + pan * n)
+    grid = _grid_canvas(rng, *size)
     panels, scenes = [], []
-    n = ROWS * COLS
-    for r, (y, h) in enumerate(rows):
-        for c, (x, w) in enumerate(cols):
-            k = r * COLS + c
-            scene = base[: h + 2 * MARGIN, : w + 2 * MARGIN].copy()
-            scene += _smooth_noise(rng, *scene.shape[:2], 40)[..., None] * 6  # panel-to-panel drift
-            _subject(scene, k, n, rng)
-            scene += rng.normal(0, grain, scene.shape).astype(np.float32)  # generator grain
+    for r, (y, h) in enumerate(rows_e):
+        for c, (x, w) in enumerate(cols_e):
+            k = r * cols + c
+            sh_, sw_ = h + 2 * MARGIN, w + 2 * MARGIN
+            if kind == "photo":
+                oy = int(rng.integers(0, 2 * PHOTO_SHAKE + 1))  # hand-held shake
+                scene = base[oy : oy + sh_, pan * k : pan * k + sw_].copy()
+                scene *= 1 + 0.03 * np.sin(2 * np.pi * k / n)  # exposure flicker
+                w8 = PHOTO_WARMTH * (k / max(1, n - 1) - 0.5)  # the light warms as the sun sets
+                scene *= np.array([1 + w8, 1.0, 1 - w8], np.float32)
+                _photo_subject(scene, k, n, rng)
+            elif kind == "painted":
+                scene = base[:sh_, :sw_].copy()
+                _painted_subject(scene, k, n)
+                yy = np.linspace(-1, 1, sh_, dtype=np.float32)[:, None, None]
+                xx = np.linspace(-1, 1, sw_, dtype=np.float32)[None, :, None]
+                scene *= 1.04 - 0.1 * (xx * xx + yy * yy) * 0.5  # soft vignette: painted light
+            else:
+                scene = base[:sh_, :sw_].copy()
+                scene += _smooth_noise(rng, sh_, sw_, 40)[..., None] * 6  # panel-to-panel drift
+                _subject(scene, k, n, rng)
+            scene += rng.normal(0, grain, scene.shape).astype(np.float32)  # generator grain / sensor noise
             scene8 = np.clip(scene + 0.5, 0, 255).astype(np.uint8)
             grid[y : y + h, x : x + w] = scene8[MARGIN : MARGIN + h, MARGIN : MARGIN + w]
             panels.append((x, y, w, h))
@@ -231,7 +439,7 @@ def score_gif(bench: BenchGrid, frames: list[np.ndarray], regions: list[tuple[in
     from .metrics import ssim
 
     truth_s, source_s = [], []
-    for f, reg in zip(frames, regions):
+    for f, reg in zip(frames, regions, strict=True):
         x, y, w, h = reg
         f = f[:h, :w]
         k = max(range(len(bench.panels)), key=lambda i: _overlap(bench.panels[i], reg))
@@ -265,9 +473,12 @@ def probe_mp4(path: Path) -> dict:
 # --------------------------------------------------------------------------- main
 
 
-def run_bench(runs: int = 5, keep: Path | None = None, grain: float = GRAIN) -> dict:
+def run_bench(runs: int = 5, keep: Path | None = None, grain: float | None = None, kind: str = "flat", *,
+              size: tuple[int, int] = (W, H), quick: bool = False) -> dict:  # fmt: skip
+    """Time and score one grid ``kind``; ``quick`` skips the side timings (GIF only, detect, stages, no cache)."""
     root = Path(__file__).resolve().parent.parent
-    bench = make_bench_grid(grain=grain)
+    bench = make_bench_grid(grain=grain, kind=kind, size=size)
+    grain = KIND_GRAIN[kind] if grain is None else grain
     with tempfile.TemporaryDirectory(prefix="gridanim-bench-") as td:
         d = keep or Path(td)
         d.mkdir(parents=True, exist_ok=True)
@@ -297,21 +508,24 @@ def run_bench(runs: int = 5, keep: Path | None = None, grain: float = GRAIN) -> 
         _run(naive_cmd, root)
         for _ in range(runs):  # interleaved so background load hits both alike
             times["ours"].append(_run(ours_cmd, root))
-            times["ours_no_bytecode_cache"].append(_run(ours_cmd, nocache, no_pyc))
             times["naive"].append(_run(naive_cmd, root))
+            if quick:
+                continue
+            times["ours_no_bytecode_cache"].append(_run(ours_cmd, nocache, no_pyc))
             times["ours_gif_only"].append(_run(ours_gif_cmd, root))
             times["detect_only"].append(_run(detect_cmd, root))
             times["python_numpy_pil_startup"].append(_run(startup_cmd, root))
-        med = {k: statistics.median(v) for k, v in times.items()}
+        med = {k: statistics.median(v) if v else None for k, v in times.items()}
         stages_py = d / "stages.py"
         stages_py.write_text(STAGES_SCRIPT)
         stage_runs = []
-        for _ in range(runs):
+        for _ in range(0 if quick else runs):
             env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
             cmd = [py, str(stages_py), str(grid_png), str(ROWS), str(COLS), f"{FPS:g}"]
             r = subprocess.run(cmd, cwd=root, capture_output=True, text=True, check=True, env=env)
             stage_runs.append(json.loads(r.stdout))
-        stages = {k: round(statistics.median(s[k] for s in stage_runs), 3) for k in stage_runs[0]}
+        stage_keys = ("imports", "load", "detect", "extract_order_time", "render_gif_mp4", "gif_alone_warm", "mp4_alone_warm")
+        stages = {k: round(statistics.median(s[k] for s in stage_runs), 3) if stage_runs else None for k in stage_keys}
         report = json.loads(subprocess.run(ours_cmd + ["--json"], cwd=root, capture_output=True, text=True, check=True).stdout)
         ours_gif = (d / "a.gif").read_bytes()
         naive_gif = (d / "naive.gif").read_bytes()
@@ -319,7 +533,7 @@ def run_bench(runs: int = 5, keep: Path | None = None, grain: float = GRAIN) -> 
 
         og, ng = decode_gif(ours_gif), decode_gif(naive_gif)
         ours_score = score_gif(bench, og["frames"], our_regions(report))
-        naive_score = score_gif(bench, ng["frames"], naive_regions())
+        naive_score = score_gif(bench, ng["frames"], naive_regions(*size))
         mp4 = probe_mp4(d / "a.mp4")
         mp4_bytes = (d / "a.mp4").stat().st_size
 
@@ -327,12 +541,12 @@ def run_bench(runs: int = 5, keep: Path | None = None, grain: float = GRAIN) -> 
     ratio_s = len(ours_gif) / len(naive_gif)
     delays_ok = og["durations"] == report["durations_ms"] and abs(sum(og["durations"]) - len(og["frames"]) * 1000 / FPS) <= 10
     result = {
-        "grid": {"size": [W, H], "rows": ROWS, "cols": COLS, "fps": FPS, "grain": grain, "true_frame_sizes": sorted({p[2:] for p in bench.panels})},
+        "grid": {"kind": kind, "size": list(size), "rows": ROWS, "cols": COLS, "fps": FPS, "grain": grain, "true_frame_sizes": sorted({p[2:] for p in bench.panels})},
         "runs": runs,
-        "median_s": {k: round(v, 3) for k, v in med.items()},
+        "median_s": {k: round(v, 3) for k, v in med.items() if v is not None},
         "time_ratio_ours_gif_mp4_vs_naive_gif": round(ratio_t, 3),
-        "in_process_stages_s": stages,
-        "ours_without_detect_s": round(med["ours"] - stages["detect"], 3),
+        "in_process_stages_s": None if quick else stages,
+        "ours_without_detect_s": None if quick else round(med["ours"] - stages["detect"], 3),
         "gif_bytes": {"ours": len(ours_gif), "naive": len(naive_gif)},
         "gif_size_ratio": round(ratio_s, 3),
         "gif_bits_per_pixel": {
@@ -366,18 +580,23 @@ def _print(r: dict) -> None:
     ok = lambda b: "PASS" if b else "FAIL"  # noqa: E731
     t = r["targets"]
     g = r["grid"]
-    print(f"grid {g['size'][0]}x{g['size'][1]}, {g['rows']}x{g['cols']}, {g['fps']:g} fps, grain {g['grain']:g}; median of {r['runs']} runs")
-    print(f"  ours  (GIF+MP4)   {m['ours']:.3f} s   [GIF only {m['ours_gif_only']:.3f} s; detect alone {m['detect_only']:.3f} s; python+numpy+PIL start {m['python_numpy_pil_startup']:.3f} s]")
-    print(f"  naive (GIF)       {m['naive']:.3f} s")
-    print(f"  ours, package not byte-compiled (PYTHONDONTWRITEBYTECODE=1, no __pycache__) {m['ours_no_bytecode_cache']:.3f} s = {m['ours_no_bytecode_cache'] / m['naive']:.2f}x naive")
-    print(f"  time ratio        {r['time_ratio_ours_gif_mp4_vs_naive_gif']:.3f}   target <= 0.5  {ok(t['time_ratio<=0.5'])}")
+    print(f"{g['kind']} grid {g['size'][0]}x{g['size'][1]}, {g['rows']}x{g['cols']}, {g['fps']:g} fps, grain {g['grain']:g}; median of {r['runs']} runs")
     st = r["in_process_stages_s"]
-    print(
-        f"  ours, by stage    imports {st['imports']:.3f}, load {st['load']:.3f}, detect {st['detect']:.3f}, "
-        f"crop+order+timing {st['extract_order_time']:.3f}, GIF+MP4 {st['render_gif_mp4']:.3f} s "
-        f"(warm: GIF {st['gif_alone_warm']:.3f}, MP4 {st['mp4_alone_warm']:.3f})"
-    )
-    print(f"  ours minus detection {r['ours_without_detect_s']:.3f} s whole process = {r['ours_without_detect_s'] / m['naive']:.2f}x naive")
+    if st is None:  # --quick
+        print(f"  ours  (GIF+MP4)   {m['ours']:.3f} s")
+        print(f"  naive (GIF)       {m['naive']:.3f} s")
+    else:
+        print(f"  ours  (GIF+MP4)   {m['ours']:.3f} s   [GIF only {m['ours_gif_only']:.3f} s; detect alone {m['detect_only']:.3f} s; python+numpy+PIL start {m['python_numpy_pil_startup']:.3f} s]")
+        print(f"  naive (GIF)       {m['naive']:.3f} s")
+        print(f"  ours, package not byte-compiled (PYTHONDONTWRITEBYTECODE=1, no __pycache__) {m['ours_no_bytecode_cache']:.3f} s = {m['ours_no_bytecode_cache'] / m['naive']:.2f}x naive")
+    print(f"  time ratio        {r['time_ratio_ours_gif_mp4_vs_naive_gif']:.3f}   target <= 0.5  {ok(t['time_ratio<=0.5'])}")
+    if st is not None:
+        print(
+            f"  ours, by stage    imports {st['imports']:.3f}, load {st['load']:.3f}, detect {st['detect']:.3f}, "
+            f"crop+order+timing {st['extract_order_time']:.3f}, GIF+MP4 {st['render_gif_mp4']:.3f} s "
+            f"(warm: GIF {st['gif_alone_warm']:.3f}, MP4 {st['mp4_alone_warm']:.3f})"
+        )
+        print(f"  ours minus detection {r['ours_without_detect_s']:.3f} s whole process = {r['ours_without_detect_s'] / m['naive']:.2f}x naive")
     g = r["gif_bytes"]
     print(f"  GIF size          ours {g['ours'] / 1024:.0f} KB, naive {g['naive'] / 1024:.0f} KB, ratio {r['gif_size_ratio']:.3f}   target <= 1.1  {ok(t['size<=1.1x'])}")
     bpp = r["gif_bits_per_pixel"]
@@ -391,19 +610,56 @@ def _print(r: dict) -> None:
     print(f"  GIF loop={r['gif_loop']} ({ok(t['gif_loops_forever'])}), delays {r['gif_delays_ms']} ms ({ok(t['gif_delays_as_asked'])})")
 
 
+def _print_summary(results: list[dict]) -> None:
+    print("summary (median times; SSIM of the GIF against the true frames)")
+    print(f"  {'grid':8s} {'ours s':>7s} {'naive s':>7s} {'ratio':>6s}  {'SSIM ours':>9s} {'naive':>6s}  "
+          f"{'KB ours':>7s} {'naive':>6s} {'ratio':>6s}  targets")  # fmt: skip
+    for r in results:
+        m, s, g = r["median_s"], r["ssim_vs_truth"], r["gif_bytes"]
+        bad = [k for k, v in r["targets"].items() if not v]
+        print(
+            f"  {r['grid']['kind']:8s} {m['ours']:7.3f} {m['naive']:7.3f} {r['time_ratio_ours_gif_mp4_vs_naive_gif']:6.3f}  "
+            f"{s['ours']:9.4f} {s['naive']:6.4f}  {g['ours'] / 1024:7.0f} {g['naive'] / 1024:6.0f} {r['gif_size_ratio']:6.3f}  "
+            + ("PASS" if not bad else "FAIL " + ", ".join(bad))
+        )
+
+
+def _size(text: str) -> tuple[int, int]:
+    w, _, h = text.lower().partition("x")
+    try:
+        size = int(w), int(h)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--size must look like 1024x1536, got {text!r}") from None
+    if min(size) < 64:
+        raise argparse.ArgumentTypeError(f"--size must be at least 64x64, got {text!r}")
+    return size
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m gridanim.bench", description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=5, help="timed runs per command (median), default 5")
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     ap.add_argument("--keep", type=Path, help="write the grid and outputs to this folder and keep them")
-    ap.add_argument("--grain", type=float, default=GRAIN, help=f"per-pixel noise of the grid (default {GRAIN}: like the shared AI grids)")
+    ap.add_argument("--grid", choices=GRID_KINDS + ("all",), default="all",
+                    help="which grid to run: flat (smooth AI-like), painted (AI cartoon), photo (natural image); default all")
+    ap.add_argument("--grain", type=float, help="per-pixel noise of the grid (default per grid; flat: "
+                    f"{GRAIN}, like the shared AI grids)")
+    ap.add_argument("--size", type=_size, default=(W, H), help=f"grid size WxH (default {W}x{H})")
+    ap.add_argument("--quick", action="store_true", help="time only ours and naive (no side timings)")  # fmt: skip
     a = ap.parse_args(argv)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    r = run_bench(max(1, a.runs), a.keep, a.grain)
+    kinds = GRID_KINDS if a.grid == "all" else (a.grid,)
+    results = []
+    for kind in kinds:
+        keep = a.keep / kind if a.keep and len(kinds) > 1 else a.keep
+        results.append(run_bench(max(1, a.runs), keep, a.grain, kind, size=a.size, quick=a.quick))
+        if not a.json:
+            _print(results[-1])
     if a.json:
-        print(json.dumps(r))
-    else:
-        _print(r)
+        # the first grid's figures stay at the top level (the one-grid layout); every grid under "grids"
+        print(json.dumps(dict(results[0], grids={r["grid"]["kind"]: r for r in results})))
+    elif len(results) > 1:
+        _print_summary(results)
     return 0
 
 

@@ -53,12 +53,12 @@ def test_gif_high_beats_pillow_default_on_a_textured_clip():
     assert len(ours) <= 1.1 * len(naive)
 
 
-def test_gif_unchanged_pixels_become_transparent_and_still_decode_right():
+def test_gif_unchanged_pixels_become_transparent_and_still_decode_right(monkeypatch):
     frames = scene_frames(8, texture=True)  # still, grainy background; one moving disc
     data = encode.encode_gif(frames, 100)
-    # same frames without the delta step
-    palette = encode.palette_for(frames, 255)
-    plain = encode._write_gif(encode.remap_binned(frames, palette), palette, [100] * 8, 0, None)
+    # same frames, same palette, without the delta step
+    monkeypatch.setattr(encode, "delta_frames", lambda indexed, transparent: list(indexed))
+    plain = encode.encode_gif(frames, 100)
     assert len(data) < len(plain)
     # transparency changes the bytes, never the picture
     for k, (got, want) in enumerate(zip(gif_info(data)["frames"], gif_info(plain)["frames"])):
@@ -171,12 +171,14 @@ def gif_blocks(data: bytes) -> dict:
             body, pos = skip_sub_blocks(pos + 2)
             if label == 0xF9:  # graphic control: (disposal, has transparency, delay cs, index)
                 out["gce"].append(((body[0] >> 2) & 7, body[0] & 1, int.from_bytes(body[1:3], "little"), body[3]))
-        elif data[pos] == 0x2C:  # image: x, y, w, h, flags, LZW minimum code size, data
+        elif data[pos] == 0x2C:  # image: x, y, w, h, flags, [local colour table], LZW minimum code size, data
             x, y, w, h = (int.from_bytes(data[pos + 1 + 2 * i : pos + 3 + 2 * i], "little") for i in range(4))
-            assert data[pos + 9] == 0, "no local colour table, not interlaced"
+            assert data[pos + 9] & 0x78 == 0, "not interlaced, no sort flag"
+            local = 2 << (data[pos + 9] & 7) if data[pos + 9] & 0x80 else 0
+            pos += 3 * local
             code_bits = data[pos + 10]
             _, pos = skip_sub_blocks(pos + 11)
-            out["images"].append((x, y, w, h, code_bits))
+            out["images"].append((x, y, w, h, code_bits, local))
         else:
             raise AssertionError(f"unexpected GIF block {data[pos]:#x} at byte {pos}")
     assert pos == len(data) - 1, "bytes after the trailer"
@@ -250,7 +252,111 @@ def test_write_gif_decodes_to_exactly_the_frames(name, loop):
     boxes = [(0, 0, indexed[0].shape[1], indexed[0].shape[0])] + [_changed_box(a, b) for a, b in itertools.pairwise(indexed)]
     assert [im[:4] for im in blocks["images"]] == boxes
     assert {im[4] for im in blocks["images"]} == {max(2, (blocks["table"] - 1).bit_length())}
+    assert {im[5] for im in blocks["images"]} == {0}  # no local colour tables
     assert blocks["gce"] == [(1, int(transparent is not None), d // 10, transparent or 0) for d in durations]
+
+
+def _hue_clip(n: int = 6, w: int = 96, h: int = 64) -> list[np.ndarray]:
+    """Textured frames whose colours differ from frame to frame (the light or the hue changes)."""
+    rng = np.random.default_rng(11)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    out = []
+    for k in range(n):
+        ang = 2 * np.pi * k / n
+        base = np.array([np.cos(ang), np.cos(ang - 2.1), np.cos(ang + 2.1)], np.float32) * 90 + 128
+        f = base + (xx / w - 0.5)[..., None] * 60 + (yy / h - 0.5)[..., None] * np.array([40, -30, 20], np.float32)
+        f += rng.normal(0, 4, f.shape)
+        out.append(np.clip(f + 0.5, 0, 255).astype(np.uint8))
+    return out
+
+
+def test_gif_gives_frames_with_their_own_colours_their_own_palette():
+    frames = _hue_clip()
+    data = encode.encode_gif(frames, 100)
+    blocks = gif_blocks(data)
+    assert sum(im[5] > 0 for im in blocks["images"]) >= len(frames) - 1  # local colour tables
+    # ... which beat one palette for all frames on every frame
+    palette = encode.palette_for(frames, 255)
+    one = encode._write_gif(encode.remap_binned(frames, palette), palette, [100] * len(frames), 0, None)
+    for k, (got, single, want) in enumerate(zip(gif_info(data)["frames"], gif_info(one)["frames"], frames, strict=True)):
+        assert ssim(got, want) > ssim(single, want) + 0.005, f"frame {k}"
+        assert_similar(got, want, 3.0, f"frame {k}")
+
+
+def _drawn_clip(n: int = 6, w: int = 120, h: int = 90) -> list[np.ndarray]:
+    """Clean drawn panels: soft gradients in few colours (~1k in all), a hue per frame, no grain."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    out = []
+    for k in range(n):
+        ang = 2 * np.pi * k / n
+        base = np.array([np.cos(ang), np.cos(ang - 2.1), np.cos(ang + 2.1)], np.float32) * 70 + 128
+        f = base + (xx / w - 0.5)[..., None] * np.array([90, 60, -40], np.float32) + ((yy / h - 0.5) * 50)[..., None]
+        d = np.hypot(xx - w * (0.3 + 0.07 * k), yy - h / 2)
+        f[d < h * 0.25] = (250, 235, 210)
+        out.append((np.clip(f, 0, 255).astype(np.uint8) // 3) * 3)  # a drawn palette: steps of 3
+    return out
+
+
+def test_gif_clean_drawn_art_is_at_least_as_faithful_as_pillows_per_frame_palettes():
+    from PIL import Image
+
+    frames = _drawn_clip()
+    _, occ = encode.distinct_colors(frames)
+    assert 255 < len(occ) <= encode.EXACT_COLORS  # more colours than one palette holds, few in all
+    ours = encode.encode_gif(frames, 100)
+    ims = [Image.fromarray(f) for f in frames]
+    buf = io.BytesIO()
+    ims[0].save(buf, "GIF", save_all=True, append_images=ims[1:], duration=100, loop=0, optimize=True)
+    naive = buf.getvalue()
+
+    def mean_ssim(data):
+        return np.mean([ssim(a, b) for a, b in zip(gif_info(data)["frames"], frames, strict=True)])
+
+    assert mean_ssim(ours) >= mean_ssim(naive)
+    assert len(ours) <= 1.1 * len(naive)
+
+
+def test_gif_keeps_one_palette_when_the_frames_share_their_colours():
+    frames = scene_frames(8, 160, 120, static_background=False, seed=5)
+    palette = encode.palette_for(frames, 255)
+    indexed = encode.remap_binned(frames, palette)
+    out, local = encode.local_palettes(frames, indexed, palette, 255)
+    assert local is None and all((a == b).all() for a, b in zip(out, indexed, strict=True))
+    assert {im[5] for im in gif_blocks(encode.encode_gif(frames, 100))["images"]} == {0}
+
+
+@pytest.mark.parametrize("own", [[0, 1], [1], [0, 2, 3]])
+def test_write_gif_with_local_tables_decodes_exactly(own):
+    """Frames with their own colour table, mixed with global ones, next to deltas and held frames."""
+    rng = np.random.default_rng(4)
+    h, w = 24, 40
+    glob = rng.integers(0, 256, (200, 3)).astype(np.uint8)
+    tables = [rng.integers(0, 256, (int(rng.integers(3, 200)), 3)).astype(np.uint8) for _ in range(4)]
+    indexed, local = [], []
+    base = rng.integers(0, 200, (h, w)).astype(np.uint8)
+    for k in range(4):
+        if k in own:
+            indexed.append(rng.integers(0, len(tables[k]), (h, w)).astype(np.uint8))
+            local.append(tables[k])
+        else:
+            a = base.copy()
+            a[4:10, 3 * k : 3 * k + 8] = 199
+            indexed.append(a)
+            local.append(None)
+    transparent = len(glob)
+    written = encode.delta_frames(indexed, transparent)
+    keep = [p is None and (k == 0 or local[k - 1] is None) for k, p in enumerate(local)]  # as _gif_once does
+    written = [a if ok else whole for a, whole, ok in zip(written, indexed, keep, strict=True)]
+    data = encode._write_gif(written, glob, [100] * 4, 0, transparent, local=local)
+    frames = gif_info(data)["frames"]
+    for k, (got, idx, p) in enumerate(zip(frames, indexed, local, strict=True)):
+        want = (glob if p is None else p)[idx]
+        assert (got == want).all(), f"frame {k}: {(got != want).any(axis=2).sum()} pixels wrong"
+    blocks = gif_blocks(data)
+    assert [im[5] > 0 for im in blocks["images"]] == [p is not None for p in local]
+    for k, im in enumerate(blocks["images"]):
+        if local[k] is not None or (k > 0 and local[k - 1] is not None):
+            assert im[:4] == (0, 0, w, h), f"frame {k} is written whole"
 
 
 def test_gif_pixel_art_round_trips_exactly_with_held_and_corner_frames():
@@ -276,11 +382,17 @@ def test_gif_pixel_art_round_trips_exactly_with_held_and_corner_frames():
     assert {im[4] for im in blocks["images"]} == {3}  # LZW codes sized to the table, not 8 bits
 
 
-def test_gif_decodes_the_same_in_ffmpeg(tmp_path):
-    palette, indexed = _index_clips()["flat"]
-    frames = [palette[a] for a in indexed]
+@pytest.mark.parametrize("clip", ["flat", "own colours"])
+def test_gif_decodes_the_same_in_ffmpeg(tmp_path, clip):
+    if clip == "flat":  # lossless: ffmpeg must show exactly the frames
+        palette, indexed = _index_clips()["flat"]
+        frames = [palette[a] for a in indexed]
+        data = encode.encode_gif(frames, 100)
+    else:  # local colour tables: ffmpeg must show what Pillow shows
+        data = encode.encode_gif(_hue_clip(), 100)
+        frames = gif_info(data)["frames"]
     path = tmp_path / "a.gif"
-    path.write_bytes(encode.encode_gif(frames, 100))
+    path.write_bytes(data)
     r = subprocess.run(
         [encode.ffmpeg_exe(), "-v", "error", "-i", str(path), "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
         capture_output=True,
