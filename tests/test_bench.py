@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from helpers import REPO_ROOT
 
-from gridanim import bench
+from bench import bench
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from helpers import assert_similar, decode_mp4, gif_info, probe, scene_frames
 
 from gridanim import encode
 from gridanim.errors import EncodeError, InputError
-from gridanim.metrics import ssim
+from bench.metrics import ssim
 
 pytest.importorskip("imageio_ffmpeg")
 
@@ -57,7 +57,7 @@ def test_gif_unchanged_pixels_become_transparent_and_still_decode_right(monkeypa
     frames = scene_frames(8, texture=True)  # still, grainy background; one moving disc
     data = encode.encode_gif(frames, 100)
     # same frames, same palette, without the delta step
-    monkeypatch.setattr(encode, "delta_frames", lambda indexed, transparent: list(indexed))
+    monkeypatch.setattr(encode.gif, "delta_frames", lambda indexed, transparent: list(indexed))
     plain = encode.encode_gif(frames, 100)
     assert len(data) < len(plain)
     # transparency changes the bytes, never the picture
@@ -92,7 +92,7 @@ def test_gif_fast_remap_never_uses_palette_padding():
     """Pillow pads a short palette to 256 entries; a dark pixel must not land on the padding (= transparent index)."""
     palette = np.array([[200, 200, 200], [250, 120, 120], [120, 250, 120]], np.uint8)
     frame = np.full((8, 8, 3), 2, np.uint8)  # nearer the (0, 0, 0) padding than to any real entry
-    (idx,) = encode._remap_pillow([frame], palette)
+    (idx,) = encode.palette._remap_pillow([frame], palette)
     assert idx.max() < len(palette)
 
 
@@ -235,7 +235,7 @@ def test_write_gif_decodes_to_exactly_the_frames(name, loop):
     if len(indexed) > 1 and len(palette) < 256:  # as _gif_once does
         transparent = len(palette)
         written = encode.delta_frames(indexed, transparent)
-    data = encode._write_gif(written, palette, durations, loop, transparent)
+    data = encode.gif._write_gif(written, palette, durations, loop, transparent)
 
     info = gif_info(data)
     assert info["size"] == (indexed[0].shape[1], indexed[0].shape[0])
@@ -277,7 +277,7 @@ def test_gif_gives_frames_with_their_own_colours_their_own_palette():
     assert sum(im[5] > 0 for im in blocks["images"]) >= len(frames) - 1  # local colour tables
     # ... which beat one palette for all frames on every frame
     palette = encode.palette_for(frames, 255)
-    one = encode._write_gif(encode.remap_binned(frames, palette), palette, [100] * len(frames), 0, None)
+    one = encode.gif._write_gif(encode.remap_binned(frames, palette), palette, [100] * len(frames), 0, None)
     for k, (got, single, want) in enumerate(zip(gif_info(data)["frames"], gif_info(one)["frames"], frames, strict=True)):
         assert ssim(got, want) > ssim(single, want) + 0.005, f"frame {k}"
         assert_similar(got, want, 3.0, f"frame {k}")
@@ -347,7 +347,7 @@ def test_write_gif_with_local_tables_decodes_exactly(own):
     written = encode.delta_frames(indexed, transparent)
     keep = [p is None and (k == 0 or local[k - 1] is None) for k, p in enumerate(local)]  # as _gif_once does
     written = [a if ok else whole for a, whole, ok in zip(written, indexed, keep, strict=True)]
-    data = encode._write_gif(written, glob, [100] * 4, 0, transparent, local=local)
+    data = encode.gif._write_gif(written, glob, [100] * 4, 0, transparent, local=local)
     frames = gif_info(data)["frames"]
     for k, (got, idx, p) in enumerate(zip(frames, indexed, local, strict=True)):
         want = (glob if p is None else p)[idx]

@@ -1,7 +1,7 @@
 """Issue #13: optical-flow in-betweens, the loop-seam check, per-frame holds.
 
 The motion cases are drawn analytically at every instant
-(:func:`gridanim.bench_motion.render`), so the true in-between is rendered
+(:func:`bench.motion.render`), so the true in-between is rendered
 the same way as the key frames and never by the method under test.
 """
 
@@ -18,11 +18,12 @@ import pytest
 from helpers import SHARED_GRIDS, ffmpeg, gif_info, png_bytes, run_cli
 from PIL import Image
 
-from gridanim import bench_motion, motion
+from bench import motion as bench_motion
+from gridanim import motion
 from gridanim import frames as fr
 from gridanim.animate import AnimateOptions, animate, render
 from gridanim.errors import InputError
-from gridanim.metrics import ssim
+from bench.metrics import ssim
 
 pytest.importorskip("cv2", reason="flow in-betweens need opencv-python-headless")
 

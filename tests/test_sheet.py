@@ -14,7 +14,7 @@ from helpers import SHARED_GRIDS, cli_json, run_cli, shared_manifest
 from PIL import Image
 
 from gridanim.errors import InputError
-from gridanim.sheet import arrange, build_sheet, godot_texture_path, godot_tres, plan_sheet, render_sheet
+from gridanim.encode.sheet import arrange, build_sheet, godot_texture_path, godot_tres, plan_sheet, render_sheet
 
 
 def _frames(n: int, w: int = 7, h: int = 5, seed: int = 1):

@@ -97,7 +97,7 @@ def _sheet_targets(args) -> dict[str, str]:
 
 
 def _render_sheet(anim, args, targets: dict[str, str]) -> dict[str, bytes]:
-    from ..sheet import animation_sheet, godot_texture_path
+    from ..encode.sheet import animation_sheet, godot_texture_path
 
     sheet = Path(targets["sheet"])
     godot = godot_texture_path(targets["godot"], sheet) if "godot" in targets else None

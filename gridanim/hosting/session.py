@@ -157,7 +157,7 @@ def animate_to_files(
     formats = list(formats)
     data = render(anim, [f for f in formats if f != "sheet"])
     if "sheet" in formats:
-        from ..sheet import animation_sheet, sheet_zip
+        from ..encode.sheet import animation_sheet, sheet_zip
 
         data["sheet"] = sheet_zip(animation_sheet(anim, image_name="sheet.png", godot_texture="res://sheet.png"))
     files = write_outputs(run_dir, data)

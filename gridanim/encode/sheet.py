@@ -44,8 +44,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
-from .types import Frame
+from ..errors import InputError
+from ..types import Frame
 
 MAX_TEXTURE_SIDE = 4096  # WebGL 1 guarantees only this much on many phones
 GODOT_ANIMATION = "default"  # AnimatedSprite2D plays "default" when nothing else is named
@@ -210,7 +210,7 @@ def aseprite_json(
     direction: str = "forward",
 ) -> dict:
     """Aseprite's json-hash export of ``sheet`` (frames named "0", "1", ...)."""
-    from . import __version__
+    from .. import __version__
 
     if direction not in ("forward", "reverse", "pingpong"):
         raise InputError(f"unknown tag direction {direction!r}: use forward, reverse or pingpong")

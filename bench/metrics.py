@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .types import Frame
+from gridanim.types import Frame
 
 
 def luma(frame: Frame) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""In-between benchmark: ``python -m gridanim.bench_motion [--runs N] [--json]``.
+"""In-between benchmark: ``python -m bench.motion [--runs N] [--json]``.
 
 Two figures for issue #13, printed (never asserted on time):
 
@@ -85,8 +85,8 @@ def render(case: str, t: float, size: int = 160, ss: int = 3) -> np.ndarray:
 
 def quality(case: str, size: int = 160) -> dict:
     """SSIM of the flow and the cross-fade in-between against the truth at t = 0.5."""
-    from . import frames as fr
-    from .metrics import ssim
+    from gridanim import frames as fr
+    from bench.metrics import ssim
 
     a, b, truth = render(case, 0.0, size), render(case, 1.0, size), render(case, 0.5, size)
     res = fr.inbetween([a, b], 1, method="flow", wrap=False)
@@ -112,7 +112,7 @@ def speed_frames(n: int = 12, size: int = 512) -> list[np.ndarray]:
 
 
 def speed(runs: int = 3) -> dict:
-    from . import frames as fr
+    from gridanim import frames as fr
 
     frames = speed_frames()
     t0 = time.perf_counter()
@@ -143,7 +143,7 @@ def speed(runs: int = 3) -> dict:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m gridanim.bench_motion", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m bench.motion", description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
