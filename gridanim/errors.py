@@ -39,6 +39,19 @@ class InputError(GridanimError):
     """The image or an argument is unusable."""
 
 
+class OptionError(InputError):
+    """An option the animation cannot use. ``template`` holds ``{name}`` where the option's name goes, so the
+    CLI says ``--smooth`` and the app says "Smoothing" (:meth:`worded`); ``str()`` uses the field name."""
+
+    def __init__(self, field: str, template: str) -> None:
+        self.field, self.template = field, template
+        super().__init__(template.replace("{name}", field))
+
+    def worded(self, names) -> str:
+        """The message with the option called what ``names`` (field -> name) calls it."""
+        return " ".join(self.template.replace("{name}", names.get(self.field, self.field)).split())
+
+
 class LayoutError(GridanimError):
     """The grid could not be cut as asked."""
 

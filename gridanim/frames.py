@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, OptionError
+from .options import INBETWEEN_METHODS, MAX_SMOOTH
 from .types import Frame
 
 # Browsers replace GIF delays under 20 ms with 100 ms, so never write less.
@@ -297,7 +298,7 @@ def cut_frames(rgb: Frame, layout, *, inset: int = 0, alpha: np.ndarray | None =
     when there is no separable subject); ``auto`` picks one.
     """
     if inset < 0:
-        raise InputError(f"--inset must be 0 or more, got {inset}")
+        raise OptionError("inset", f"{{name}} must be 0 or more, got {inset}")
     if anchor != "auto" and anchor not in ANCHORS:
         raise InputError(f"unknown anchor {anchor!r}: use auto, {', '.join(ANCHORS)}")
     boxes = list(layout.boxes)
@@ -723,12 +724,12 @@ def frame_timing(
     warnings: list[str] = []
     if frame_ms is not None:
         if not np.isfinite(frame_ms) or frame_ms <= 0:
-            raise InputError(f"--frame-ms must be a positive number of milliseconds, got {frame_ms:g}")
+            raise OptionError("frame_ms", f"{{name}} must be a positive number of milliseconds, got {frame_ms:g}")
         target = float(frame_ms)
         asked = f"{frame_ms:g} ms per frame"
     else:
         if fps is None or not np.isfinite(fps) or fps <= 0:
-            raise InputError(f"--fps must be a positive number, got {fps}")
+            raise OptionError("fps", f"{{name}} must be a positive number, got {fps}")
         target = 1000.0 / float(fps)
         asked = f"{fps:g} fps"
     if target > MAX_FRAME_MS:
@@ -764,7 +765,6 @@ def effective_fps(durations_ms: Sequence[int]) -> float:
 
 # --------------------------------------------------------------------------- smoothing
 
-INBETWEEN_METHODS = ("flow", "blend")
 
 
 def smooth(frames: Sequence[Frame], n: int) -> list[Frame]:
@@ -817,7 +817,7 @@ def inbetween(
     (None: :func:`gridanim.motion.looks_like_pixel_art` checks the frames).
     """
     if n < 0:
-        raise InputError(f"--smooth must be 0 or more, got {n}")
+        raise OptionError("smooth", f"{{name}} must be between 0 and {MAX_SMOOTH}, got {n}")
     if method not in INBETWEEN_METHODS:
         raise InputError(f"unknown in-between method {method!r}: use flow or blend")
     frames = list(frames)
@@ -963,7 +963,7 @@ def fit_size(frames: Sequence[Frame], max_side: int | None) -> list[Frame]:
     if not frames or not max_side:
         return frames
     if max_side < 8:
-        raise InputError(f"--max-size must be at least 8 pixels, got {max_side}")
+        raise OptionError("max_size", f"{{name}} must be at least 8 pixels, got {max_side}")
     h, w = frames[0].shape[:2]
     if max(h, w) <= max_side:
         return frames

@@ -337,7 +337,7 @@ def test_request_values_override_the_preset():
 @pytest.mark.parametrize(
     "kw, text",
     [
-        ({"fps": 99}, "--fps"),
+        ({"fps": 99}, "fps must"),
         ({"partial_images": 4}, "--partial-images"),
         ({"size": "1792x936", "model": "gpt-image-2"}, "multiples of 16"),
         ({"quality": "ultra", "model": "gpt-image-2"}, "no quality 'ultra'"),

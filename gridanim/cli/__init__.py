@@ -73,10 +73,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             pass
         return 0
     except Exception as e:
-        from ..errors import GridanimError
+        from ..errors import GridanimError, OptionError
+        from ..options import CLI_NAMES
 
         if isinstance(e, GridanimError):
-            fail(str(e))
+            fail(e.worded(CLI_NAMES) if isinstance(e, OptionError) else str(e))
             return 2
         if isinstance(e, MemoryError):
             fail("out of memory: use a smaller image or --max-size")

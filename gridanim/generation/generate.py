@@ -40,6 +40,7 @@ from ..errors import GridanimError, InputError
 from ..hosting.storage import Record, ensure_writable, save_generation
 from ..images import LoadedImage, load_image, to_png_bytes
 from ..layout import Layout, detect_layout
+from ..options import MAX_FPS
 from .models import GifRules, ModelInfo, check_model, check_quality, load_catalog, offered_models
 from .plan import GridPlan, build_prompt, draw_layout_guide, parse_shape, parse_size, plan_grid, smallest_size
 from .presets import Preset, get_preset
@@ -295,8 +296,8 @@ def prepare(request: GenerationRequest, *, today: _dt.date | None = None) -> Pre
     cols = request.cols or (preset.cols if preset else 4)
     shape = parse_shape(request.shape or (preset.shape if preset else "square"))
     fps = request.fps or (preset.fps if preset else 8)
-    if not 1 <= fps <= 50:
-        raise InputError(f"--fps must be from 1 to 50, got {fps}")
+    if not 1 <= fps <= MAX_FPS:
+        raise InputError(f"fps must be a whole number from 1 to {MAX_FPS}, got {fps}")
     if not 0 <= request.partial_images <= MAX_PARTIAL_IMAGES:
         raise InputError(f"--partial-images must be from 0 to {MAX_PARTIAL_IMAGES}, got {request.partial_images}")
     size = parse_size(request.size) if request.size else None

@@ -90,3 +90,13 @@ def history_note(count: int, private: bool, where: str) -> str:
     if count:
         return f"{count} saved generation(s) in `{where}`. Pick one, then open it in Animate (free: no new request)."
     return f"No generations yet in `{where}`. Grids you generate are saved there with their settings and cost."
+
+
+OPTION_LABELS = {
+    "rows": "Rows", "cols": "Columns", "inset": "Inset", "fps": "Frames per second", "order": "Order",
+    "drop": "Leave out frames", "smooth": "Smoothing", "inbetween": "In-betweens", "hold": "Hold frames",
+    "max_size": "Longest side", "gif_quality": "GIF quality", "gif_max_bytes": "Fit GIF under (KB)",
+    "scale": "Pixel-art scale", "background": "Background", "matte": "Matte",
+}
+"""Animation option field -> the Animate tab's label, for :meth:`gridanim.errors.OptionError.worded`."""
+
