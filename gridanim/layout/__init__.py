@@ -113,11 +113,17 @@ def _blank_warning(skipped: list[tuple[int, int]], cols: int) -> str:
     return f"{names} {verb} blank and {'was' if len(skipped) == 1 else 'were'} skipped"
 
 
-def _is_blank(rgb: np.ndarray, fg: np.ndarray | None, box) -> bool:
-    """Nothing in the cell: no foreground (a few stray pixels aside), or one flat colour."""
+def _is_blank(rgb: np.ndarray, fg: np.ndarray | None, box, exact: bool = False) -> bool:
+    """Nothing in the cell: no foreground (a few stray pixels aside), or one flat colour.
+
+    ``exact`` masks (alpha, an exact key colour) have no noise: one pixel is content (a spark, the
+    last wisp of smoke), so a cell is blank only when it holds none at all.
+    """
     x, y, bw, bh = box
     if bw <= 0 or bh <= 0:
         return True
+    if exact and fg is not None:
+        return not fg[y : y + bh, x : x + bw].any()
     dx, dy = bw // 10, bh // 10  # the middle of the cell: JPEG ringing along the cuts is no content
     if fg is not None:
         return int(fg[y + dy : y + bh - dy, x + dx : x + bw - dx].sum()) <= max(2, bw * bh // 500)
@@ -126,8 +132,8 @@ def _is_blank(rgb: np.ndarray, fg: np.ndarray | None, box) -> bool:
     return cell.size == 0 or float(cell.reshape(-1, 3).astype(np.float32).std(axis=0).max()) < 3.0
 
 
-def _keep_filled(rgb, fg, boxes, cells, cols, warnings):
-    keep = [i for i, b in enumerate(boxes) if not _is_blank(rgb, fg, b)]
+def _keep_filled(rgb, fg, boxes, cells, cols, warnings, exact: bool = False):
+    keep = [i for i, b in enumerate(boxes) if not _is_blank(rgb, fg, b, exact)]
     if not keep:
         return boxes, cells
     if len(keep) < len(boxes):
@@ -191,7 +197,8 @@ def _sprite_sheet(rgb, alpha, rows, cols) -> Layout | None:
             boxes.append((x0, y0, x1 - x0, y1 - y0))
             cells.append((r, c))
     warnings: list[str] = []
-    boxes, cells = _keep_filled(rgb, fg, boxes, cells, lat.x.n, warnings)
+    content = fg if alpha is None or method != "sprite+alpha" else fg | (alpha >= 16)  # faint smoke is content
+    boxes, cells = _keep_filled(rgb, content, boxes, cells, lat.x.n, warnings, exact=True)
     alts = tuple(a for a in lat.alternatives if (rows is None or a[0] == rows) and (cols is None or a[1] == cols))
     conf = {"rows": 1.0 if not any(a[0] != lat.y.n for a in alts) else 0.5,
             "cols": 1.0 if not any(a[1] != lat.x.n for a in alts) else 0.5}
