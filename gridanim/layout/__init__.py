@@ -26,7 +26,7 @@ from ..types import Box, Frame
 from . import boxes as bx
 from .evidence import WORK_MAX_PIXELS, _background_model, _cheb, _foreground, _median0, _median1, _prepare, _profile
 from .lattice import _AxisFit, _band_cuts, _choose_count, _per_band_count
-from .sprites import sprite_lattice
+from .sprites import sprite_lattice, without_grid_lines
 
 __all__ = ["Layout", "check_grid_args", "detect_layout"]
 
@@ -183,6 +183,7 @@ def _sprite_sheet(rgb, alpha, rows, cols) -> Layout | None:
             return None
         fg = (rgb != colour).any(axis=2)
         method = "sprite+key"
+    fg = without_grid_lines(rgb, fg)
     lat = sprite_lattice(fg, rows, cols)
     if lat is None:
         return None

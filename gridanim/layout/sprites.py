@@ -5,8 +5,9 @@ Game sprite sheets are cut the way Aseprite's "import sprite sheet" cuts them:
 is the box even when its sprite fills only part of it. A lattice holds when its
 margins and spacing lines are empty, no sprite runs across a cut, and its cells
 hold content (a finer lattice puts whole cells in the gaps between sprites).
-Among the lattices that hold, the finest wins, then the plainest (no margin, no
-spacing), then square cells.
+Among the lattices that hold, the finest wins, then the configurations sheet
+packers write (margin equal to spacing, or no margin: Aseprite, TexturePacker,
+Tiled), then the plainest (least space in gaps), then square cells.
 """
 
 from __future__ import annotations
@@ -30,9 +31,35 @@ class SpriteAxis:
     cost: float  # content on margins/spacing and across cuts (share), lower is better
     empty_cells: int
 
+    @property
+    def typical(self) -> bool:
+        """Margin equal to spacing, or no margin: what sheet packers write (a border of half the spacing is not)."""
+        return self.margin == self.spacing or self.margin == 0 or self.n == 1
+
     def spans(self) -> list[tuple[int, int]]:
         return [(self.margin + k * (self.cell + self.spacing), self.margin + k * (self.cell + self.spacing) + self.cell)
                 for k in range(self.n)]
+
+
+def without_grid_lines(rgb: np.ndarray, fg: np.ndarray) -> np.ndarray:
+    """``fg`` with the sheet's drawn spacing cleared: whole rows / columns of one exact colour, all
+    the same colour (a packer's coloured padding between cells), are gaps, not sprites."""
+    lines = []
+    for axis in (0, 1):  # axis 0: rows, 1: columns
+        a = rgb if axis == 0 else rgb.transpose(1, 0, 2)
+        f = fg if axis == 0 else fg.T
+        flat = (a == a[:, :1]).all(axis=(1, 2)) & f.all(axis=1)
+        lines.append(np.flatnonzero(flat))
+    if not any(len(v) for v in lines):
+        return fg
+    colours = {tuple(rgb[i, 0]) for i in lines[0]} | {tuple(rgb[0, j]) for j in lines[1]}
+    total = len(lines[0]) + len(lines[1])
+    if len(colours) != 1 or total > 0.25 * (fg.shape[0] + fg.shape[1]):
+        return fg  # several colours, or most of the sheet: solid tiles, not drawn spacing
+    out = fg.copy()
+    out[lines[0], :] = False
+    out[:, lines[1]] = False
+    return out
 
 
 def _axis_candidates(fg: np.ndarray, n_given: int | None) -> list[SpriteAxis]:
@@ -99,7 +126,7 @@ def _pick(cands: list[SpriteAxis], like: SpriteAxis | None = None) -> SpriteAxis
 
     def key(a):
         same = like is not None and (a.margin, a.spacing) == (like.margin, like.spacing)
-        return (same, -(2 * a.margin + (a.n - 1) * a.spacing), -a.cost, -a.margin)
+        return (a.typical, same, -(2 * a.margin + (a.n - 1) * a.spacing), -a.cost, -a.margin)
 
     return max(pool, key=key)
 
@@ -116,7 +143,8 @@ def _joint(xs: list[SpriteAxis], ys: list[SpriteAxis]) -> tuple[SpriteAxis, Spri
         same_margin = a.margin == b.margin
         same_spacing = a.spacing == b.spacing or a.n == 1 or b.n == 1
         gaps = 2 * a.margin + (a.n - 1) * a.spacing + 2 * b.margin + (b.n - 1) * b.spacing
-        return (same_margin and same_spacing, a.cell == b.cell, -gaps, -(a.cost + b.cost), -a.margin)
+        return (same_margin and same_spacing, a.typical + b.typical, a.cell == b.cell, -gaps, -(a.cost + b.cost),
+                -a.margin)
 
     return max(((a, b) for a in px for b in py), key=key)
 
