@@ -30,11 +30,21 @@ class SpriteAxis:
     spacing: int
     cost: float  # content on margins/spacing and across cuts (share), lower is better
     empty_cells: int
+    drift: float = 0.0  # px per cell the content slides across the cells (0 when the pitch is the sprites')
 
     @property
     def typical(self) -> bool:
         """Margin equal to spacing, or no margin: what sheet packers write (a border of half the spacing is not)."""
-        return self.margin == self.spacing or self.margin == 0 or self.n == 1
+        return self.margin == self.spacing or self.margin == 0 or self.spacing == 0 or self.n == 1
+
+    @property
+    def round(self) -> bool:
+        """Cells of a multiple of 8 px (16, 24, 32, 48 ...), as sprites are drawn; says nothing for one cell."""
+        return self.n > 1 and self.cell % 8 == 0
+
+    def scaled(self, k: int) -> SpriteAxis:
+        return SpriteAxis(self.n, self.cell * k, self.margin * k, self.spacing * k, self.cost, self.empty_cells,
+                          self.drift * k)
 
     def spans(self) -> list[tuple[int, int]]:
         return [(self.margin + k * (self.cell + self.spacing), self.margin + k * (self.cell + self.spacing) + self.cell)
@@ -68,6 +78,7 @@ def _axis_candidates(fg: np.ndarray, n_given: int | None) -> list[SpriteAxis]:
     occ = fg.sum(axis=0, dtype=np.int64)
     total = max(int(occ.sum()), 1)
     csum = np.concatenate([[0], np.cumsum(occ)])
+    msum = np.concatenate([[0], np.cumsum(occ * np.arange(length, dtype=np.int64))])
     cross = np.zeros(length + 1, np.int64)  # cross[c]: lines where content continues from c-1 to c
     if length > 1:
         cross[1:length] = (fg[:, :-1] & fg[:, 1:]).sum(axis=0)
@@ -105,8 +116,28 @@ def _axis_candidates(fg: np.ndarray, n_given: int | None) -> list[SpriteAxis]:
                 if n > 1 and (int((amounts[:filled] == 0).sum()) > n // 4 or filled < max(2, n - n // 2)):
                     continue
                 cost = gaps / total + crossing / h
-                out.append(SpriteAxis(n, cell, m, s, cost, empty))
+                out.append(SpriteAxis(n, cell, m, s, cost, empty, _drift(amounts, msum[ends] - msum[starts], starts)))
     return out
+
+
+def _drift(amounts: np.ndarray, moments: np.ndarray, starts: np.ndarray) -> float:
+    """Slope (px per cell) of the content's centre within its cell, along the sheet.
+
+    Sprites sit the same way in every cell (centred, feet on the bottom), so under the sheet's own
+    pitch their centres do not slide; a lattice whose pitch is 1 px off slides 1 px per cell.
+    """
+    k = np.flatnonzero(amounts > 0)
+    if len(k) < 3:
+        return 0.0
+    offset = moments[k] / amounts[k] - starts[k]
+    kc = k - k.mean()
+    return float(abs((kc * (offset - offset.mean())).sum() / (kc * kc).sum()))
+
+
+def _steady(cands: list[SpriteAxis]) -> list[SpriteAxis]:
+    """The candidates whose pitch the sprites follow, when one clearly does (integer pitches differ by >= 1 px)."""
+    best = min(a.drift for a in cands)
+    return [a for a in cands if a.drift <= best + 0.5] if best < 0.35 else cands
 
 
 def _exact_division(length: int, n: int | None) -> list[SpriteAxis]:
@@ -122,11 +153,11 @@ def _pick(cands: list[SpriteAxis], like: SpriteAxis | None = None) -> SpriteAxis
     if not cands:
         return None
     n = max(a.n for a in cands)
-    pool = [a for a in cands if a.n == n]
+    pool = _steady([a for a in cands if a.n == n])
 
     def key(a):
         same = like is not None and (a.margin, a.spacing) == (like.margin, like.spacing)
-        return (a.typical, same, -(2 * a.margin + (a.n - 1) * a.spacing), -a.cost, -a.margin)
+        return (a.typical, a.round, same, -(2 * a.margin + (a.n - 1) * a.spacing), -a.cost, -a.margin)
 
     return max(pool, key=key)
 
@@ -135,16 +166,16 @@ def _joint(xs: list[SpriteAxis], ys: list[SpriteAxis]) -> tuple[SpriteAxis, Spri
     """The finest lattice on each axis; between equals, one margin and one spacing for the whole sheet
     (as a sheet packer writes it), then square cells, then the least space in gaps."""
     nx, ny = max(a.n for a in xs), max(a.n for a in ys)
-    px = [a for a in xs if a.n == nx]
-    py = [a for a in ys if a.n == ny]
+    px = _steady([a for a in xs if a.n == nx])
+    py = _steady([a for a in ys if a.n == ny])
 
     def key(pair):
         a, b = pair
         same_margin = a.margin == b.margin
         same_spacing = a.spacing == b.spacing or a.n == 1 or b.n == 1
         gaps = 2 * a.margin + (a.n - 1) * a.spacing + 2 * b.margin + (b.n - 1) * b.spacing
-        return (same_margin and same_spacing, a.typical + b.typical, a.cell == b.cell, -gaps, -(a.cost + b.cost),
-                -a.margin)
+        return (same_margin and same_spacing, a.typical + b.typical, a.round + b.round, a.cell == b.cell, -gaps,
+                -(a.cost + b.cost), -a.margin)
 
     return max(((a, b) for a in px for b in py), key=key)
 
@@ -156,10 +187,36 @@ class SpriteLattice:
     alternatives: tuple[tuple[int, int], ...]  # other (rows, cols) that also hold
 
 
+def pixel_scale(fg: np.ndarray) -> int:
+    """The factor k a pixel-art sheet was enlarged by (every k x k block one value), else 1."""
+    h, w = fg.shape
+    for k in range(8, 1, -1):
+        if h % k or w % k or h // k < MIN_SPRITE_CELL or w // k < MIN_SPRITE_CELL:
+            continue
+        rows_ok = all(np.array_equal(fg[i::k], fg[::k]) for i in range(1, k))
+        if rows_ok and all(np.array_equal(fg[::k, i::k], fg[::k, ::k]) for i in range(1, k)):
+            return k
+    return 1
+
+
 def sprite_lattice(fg: np.ndarray, rows: int | None, cols: int | None) -> SpriteLattice | None:
-    """The exact lattice of a sprite sheet's foreground mask, or None when none holds."""
+    """The exact lattice of a sprite sheet's foreground mask, or None when none holds.
+
+    An enlarged pixel-art sheet is solved at its own pixel size, where its margin, spacing and cell
+    size are the small whole numbers it was drawn with, then scaled back.
+    """
     if fg is None or not fg.any():
         return None
+    k = pixel_scale(fg)
+    h, w = fg.shape
+    if k > 1 and (rows is None or h // k // rows >= MIN_SPRITE_CELL) and (cols is None or w // k // cols >= MIN_SPRITE_CELL):
+        lat = _solve(np.ascontiguousarray(fg[::k, ::k]), rows, cols)
+        if lat is not None:
+            return SpriteLattice(lat.x.scaled(k), lat.y.scaled(k), lat.alternatives)
+    return _solve(fg, rows, cols)
+
+
+def _solve(fg: np.ndarray, rows: int | None, cols: int | None) -> SpriteLattice | None:
     xs = _axis_candidates(fg, cols) or _exact_division(fg.shape[1], cols)
     ys = _axis_candidates(fg.T, rows) or _exact_division(fg.shape[0], rows)
     if not xs or not ys:
