@@ -167,7 +167,7 @@ def _exact_background(rgb: np.ndarray) -> np.ndarray | None:
     # exact means exact: pixel art, not a photo or an AI image whose border happens to be flat
     k = int(vals[i])
     colour = np.array([k >> 16, (k >> 8) & 255, k & 255], np.uint8)
-    if float((rgb == colour).all(axis=2).mean()) < 0.3:
+    if float((rgb == colour).all(axis=2).mean()) < 0.15:
         return None
     return colour
 
@@ -213,13 +213,15 @@ def _sprite_sheet(rgb, alpha, rows, cols) -> Layout | None:
 
 
 def _key_inside_cells(fg: np.ndarray, lat) -> bool:
+    """Sprites on a key, not panels in a flat gutter: inside the box of each cell's content the key
+    still shows (around a coin, between a character's legs), where a panel fills its box."""
     shares = []
     for y0, y1 in lat.y.spans():
         for x0, x1 in lat.x.spans():
-            dy, dx = (y1 - y0) // 5, (x1 - x0) // 5
-            inner = fg[y0 + dy : y1 - dy, x0 + dx : x1 - dx]
-            if inner.size:
-                shares.append(1.0 - float(inner.mean()))
+            cell = fg[y0:y1, x0:x1]
+            ys, xs = np.flatnonzero(cell.any(axis=1)), np.flatnonzero(cell.any(axis=0))
+            if len(ys) and len(xs):
+                shares.append(1.0 - float(cell[ys[0] : ys[-1] + 1, xs[0] : xs[-1] + 1].mean()))
     return bool(shares) and _median1(shares) >= 0.1
 
 
