@@ -190,7 +190,7 @@ def _sprite_sheet(rgb, alpha, rows, cols) -> Layout | None:
     if method == "sprite+key" and not _key_inside_cells(fg, lat):
         return None  # a flat gutter around painted panels: the key is between the cells, not around sprites
     big = h * w > WORK_MAX_PIXELS
-    if big and (lat.x.margin or lat.x.spacing or lat.y.margin or lat.y.spacing):
+    if big and lat.scale == 1 and (lat.x.margin or lat.x.spacing or lat.y.margin or lat.y.spacing):
         return None  # a large painted sheet with one empty line here and there is not a packed sheet
     boxes, cells = [], []
     for r, (y0, y1) in enumerate(lat.y.spans()):

@@ -79,6 +79,7 @@ def _axis_candidates(fg: np.ndarray, n_given: int | None) -> list[SpriteAxis]:
     total = max(int(occ.sum()), 1)
     csum = np.concatenate([[0], np.cumsum(occ)])
     msum = np.concatenate([[0], np.cumsum(occ * np.arange(length, dtype=np.int64))])
+    nz = np.flatnonzero(occ)
     cross = np.zeros(length + 1, np.int64)  # cross[c]: lines where content continues from c-1 to c
     if length > 1:
         cross[1:length] = (fg[:, :-1] & fg[:, 1:]).sum(axis=0)
@@ -113,25 +114,31 @@ def _axis_candidates(fg: np.ndarray, n_given: int | None) -> list[SpriteAxis]:
                 while filled > 1 and amounts[filled - 1] == 0:
                     filled -= 1
                 empty = int((amounts[:filled] == 0).sum()) + (n - filled)
-                if n > 1 and (int((amounts[:filled] == 0).sum()) > n // 4 or filled < max(2, n - n // 2)):
+                if n > 1 and not n_given and (int((amounts[:filled] == 0).sum()) > n // 4 or filled < max(2, n - n // 2)):
                     continue
                 cost = gaps / total + crossing / h
-                out.append(SpriteAxis(n, cell, m, s, cost, empty, _drift(amounts, msum[ends] - msum[starts], starts)))
+                out.append(SpriteAxis(n, cell, m, s, cost, empty, _drift(amounts, msum[ends] - msum[starts], starts, ends, nz)))
     return out
 
 
-def _drift(amounts: np.ndarray, moments: np.ndarray, starts: np.ndarray) -> float:
-    """Slope (px per cell) of the content's centre within its cell, along the sheet.
+def _drift(amounts: np.ndarray, moments: np.ndarray, starts: np.ndarray, ends: np.ndarray, nz: np.ndarray) -> float:
+    """Slope (px per cell) of the content's place within its cell, along the sheet.
 
-    Sprites sit the same way in every cell (centred, feet on the bottom), so under the sheet's own
-    pitch their centres do not slide; a lattice whose pitch is 1 px off slides 1 px per cell.
+    Sprites sit the same way in every cell -- centred, or feet on the bottom line, with one design
+    per row -- so under the sheet's own pitch their centre or one of their edges does not slide;
+    a lattice whose pitch is 1 px off slides 1 px per cell.
     """
     k = np.flatnonzero(amounts > 0)
-    if len(k) < 3:
+    if len(k) < 4:  # three rows of different designs slide by chance
         return 0.0
-    offset = moments[k] / amounts[k] - starts[k]
+    first = nz[np.searchsorted(nz, starts[k])]
+    last = nz[np.searchsorted(nz, ends[k]) - 1]
     kc = k - k.mean()
-    return float(abs((kc * (offset - offset.mean())).sum() / (kc * kc).sum()))
+    best = np.inf
+    for pos in (moments[k] / amounts[k], first, last):
+        offset = pos - starts[k]
+        best = min(best, abs(float((kc * (offset - offset.mean())).sum() / (kc * kc).sum())))
+    return best
 
 
 def _steady(cands: list[SpriteAxis]) -> list[SpriteAxis]:
@@ -140,11 +147,19 @@ def _steady(cands: list[SpriteAxis]) -> list[SpriteAxis]:
     return [a for a in cands if a.drift <= best + 0.5] if best < 0.35 else cands
 
 
-def _exact_division(length: int, n: int | None) -> list[SpriteAxis]:
-    """With the count given and no lattice that holds (sprites touching across cuts): whole-pixel even cells."""
-    if n and length % n == 0 and length // n >= MIN_SPRITE_CELL:
-        return [SpriteAxis(n, length // n, 0, 0, 1.0, 0)]
-    return []
+def _exact_division(length: int, n: int | None, occ: np.ndarray | None = None) -> list[SpriteAxis]:
+    """With the count given and no lattice that holds (sprites touching across cuts): whole-pixel even
+    cells, inside a border of empty lines when the length does not divide (a packer's border padding)."""
+    if not n:
+        return []
+    border = 0
+    if occ is not None and occ.any():
+        nz = np.flatnonzero(occ)
+        border = min(int(nz[0]), length - 1 - int(nz[-1]), MAX_GAP)
+    fits = [SpriteAxis(n, (length - 2 * m) // n, m, 0, 1.0, 0) for m in range(border + 1)
+            if (length - 2 * m) % n == 0 and (length - 2 * m) // n >= max(MIN_SPRITE_CELL, 2 * m)]
+    # a round cell inside an empty border beats an odd one over the whole sheet; else no border
+    return sorted(fits, key=lambda a: (not a.round, a.margin))[:1]
 
 
 def _pick(cands: list[SpriteAxis], like: SpriteAxis | None = None) -> SpriteAxis | None:
@@ -185,6 +200,7 @@ class SpriteLattice:
     x: SpriteAxis
     y: SpriteAxis
     alternatives: tuple[tuple[int, int], ...]  # other (rows, cols) that also hold
+    scale: int = 1  # pixel-art enlargement the lattice was solved at
 
 
 def pixel_scale(fg: np.ndarray) -> int:
@@ -212,13 +228,13 @@ def sprite_lattice(fg: np.ndarray, rows: int | None, cols: int | None) -> Sprite
     if k > 1 and (rows is None or h // k // rows >= MIN_SPRITE_CELL) and (cols is None or w // k // cols >= MIN_SPRITE_CELL):
         lat = _solve(np.ascontiguousarray(fg[::k, ::k]), rows, cols)
         if lat is not None:
-            return SpriteLattice(lat.x.scaled(k), lat.y.scaled(k), lat.alternatives)
+            return SpriteLattice(lat.x.scaled(k), lat.y.scaled(k), lat.alternatives, k)
     return _solve(fg, rows, cols)
 
 
 def _solve(fg: np.ndarray, rows: int | None, cols: int | None) -> SpriteLattice | None:
-    xs = _axis_candidates(fg, cols) or _exact_division(fg.shape[1], cols)
-    ys = _axis_candidates(fg.T, rows) or _exact_division(fg.shape[0], rows)
+    xs = _axis_candidates(fg, cols) or _exact_division(fg.shape[1], cols, fg.any(axis=0))
+    ys = _axis_candidates(fg.T, rows) or _exact_division(fg.shape[0], rows, fg.any(axis=1))
     if not xs or not ys:
         return None
     # a strip whose frames touch across every cut: square frames, as strips are drawn
