@@ -58,8 +58,8 @@ def without_grid_lines(rgb: np.ndarray, fg: np.ndarray) -> np.ndarray:
     for axis in (0, 1):  # axis 0: rows, 1: columns
         a = rgb if axis == 0 else rgb.transpose(1, 0, 2)
         f = fg if axis == 0 else fg.T
-        flat = (a == a[:, :1]).all(axis=(1, 2)) & f.all(axis=1)
-        lines.append(np.flatnonzero(flat))
+        full = np.flatnonzero(f.all(axis=1))  # opaque from end to end: few lines, if any
+        lines.append(full[(a[full] == a[full, :1]).all(axis=(1, 2))])
     if not any(len(v) for v in lines):
         return fg
     colours = {tuple(rgb[i, 0]) for i in lines[0]} | {tuple(rgb[0, j]) for j in lines[1]}
