@@ -412,3 +412,79 @@ def test_strip_of_touching_sprites_is_cut_in_square_frames():
     img = load_image(rgba)
     for kw in ({}, {"rows": 1, "cols": 4}):
         assert detect_layout(img.rgb, img.alpha, **kw).boxes == tuple((i * 16, 0, 16, 16) for i in range(4))
+
+
+def _packed_sheet(rows, cols, cell, *, margin=0, spacing=0, sprite=None, key=None, scale=1):
+    """RGBA sheet of exact cells; ``sprite(r, c)`` gives a cell's HxW bool mask (None: a blank cell)."""
+    W = 2 * margin + cols * cell + (cols - 1) * spacing
+    H = 2 * margin + rows * cell + (rows - 1) * spacing
+    rgba = np.zeros((H, W, 4), np.uint8)
+    if key is not None:
+        rgba[..., :3], rgba[..., 3] = key, 255
+    boxes = []
+    for r in range(rows):
+        for c in range(cols):
+            x0, y0 = margin + c * (cell + spacing), margin + r * (cell + spacing)
+            m = sprite(r, c)
+            if m is None:
+                continue
+            rgba[y0 : y0 + cell, x0 : x0 + cell][m] = (200, 90 + 10 * c, 40 + 20 * r, 255)
+            boxes.append((x0 * scale, y0 * scale, cell * scale, cell * scale))
+    if scale > 1:
+        rgba = rgba.repeat(scale, 0).repeat(scale, 1)
+    return rgba, boxes
+
+
+def _blob(cell, fill):
+    yy, xx = np.mgrid[0:cell, 0:cell]
+    return ((yy - (cell - 1) / 2) ** 2 + (xx - (cell - 1) / 2) ** 2) <= (fill * cell / 2) ** 2
+
+
+def test_sprite_cells_holding_a_few_pixels_are_frames_and_only_blank_cells_are_skipped():
+    # an explosion: a spark of three pixels first, a last wisp of smoke, then one truly blank cell
+    def cell(r, c):
+        k = r * 4 + c
+        if k == 15:
+            return None
+        m = np.zeros((64, 64), bool)
+        if k in (0, 13, 14):
+            m[31, 31] = m[32, 33] = m[30, 32] = True
+        else:
+            m |= _blob(64, 0.3 + 0.04 * (k % 8))
+        return m
+
+    rgba, boxes = _packed_sheet(4, 4, 64, sprite=cell)
+    img = load_image(rgba)
+    for kw in ({}, {"rows": 4, "cols": 4}):
+        lay = detect_layout(img.rgb, img.alpha, **kw)
+        assert list(lay.boxes) == boxes, kw
+        assert any("cell 16 (row 4, col 4)" in w for w in lay.warnings) and not any("cell 1 " in w for w in lay.warnings)
+
+
+@pytest.mark.parametrize(
+    ("margin", "spacing", "scale", "fill"),
+    [(2, 2, 1, 0.6), (0, 4, 3, 0.7), (1, 0, 2, 0.75), (4, 4, 1, 0.5)],
+)
+def test_sprite_sheet_margin_and_spacing_come_out_as_packers_write_them(margin, spacing, scale, fill):
+    # small sprites leave empty lines on both sides of every cut: the packer-typical lattice of
+    # 16 px cells is the answer, also when the sheet is enlarged pixel art
+    rgba, boxes = _packed_sheet(3, 6, 16, margin=margin, spacing=spacing, sprite=lambda r, c: _blob(16, fill),
+                                scale=scale)
+    img = load_image(rgba)
+    assert list(detect_layout(img.rgb, img.alpha, rows=3, cols=6).boxes) == boxes
+
+
+def test_coloured_spacing_lines_and_coins_on_a_key_are_exact_cells():
+    coins = lambda r, c: _blob(24, 0.9)  # noqa: E731 -- coins fill their cells: the key shows only around them
+    rgba, boxes = _packed_sheet(2, 5, 24, sprite=coins, key=(255, 0, 255))
+    img = load_image(rgba[..., :3].copy())
+    for kw in ({}, {"rows": 2, "cols": 5}):
+        assert list(detect_layout(img.rgb, None, **kw).boxes) == boxes, kw
+    # a transparent sheet whose 1 px spacing is drawn in an opaque colour
+    rgba, boxes = _packed_sheet(3, 4, 16, spacing=1, sprite=lambda r, c: _blob(16, 0.8))
+    for k in range(1, 4):
+        rgba[:, k * 17 - 1, :] = (255, 0, 255, 255)
+    for k in range(1, 3):
+        rgba[k * 17 - 1, :, :] = (255, 0, 255, 255)
+    img = load_image(rgba)
+    assert list(detect_layout(img.rgb, img.alpha, rows=3, cols=4).boxes) == boxes

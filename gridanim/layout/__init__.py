@@ -26,7 +26,7 @@ from ..types import Box, Frame
 from . import boxes as bx
 from .evidence import WORK_MAX_PIXELS, _background_model, _cheb, _foreground, _median0, _median1, _prepare, _profile
 from .lattice import _AxisFit, _band_cuts, _choose_count, _per_band_count
-from .sprites import sprite_lattice
+from .sprites import sprite_lattice, without_grid_lines
 
 __all__ = ["Layout", "check_grid_args", "detect_layout"]
 
@@ -113,11 +113,17 @@ def _blank_warning(skipped: list[tuple[int, int]], cols: int) -> str:
     return f"{names} {verb} blank and {'was' if len(skipped) == 1 else 'were'} skipped"
 
 
-def _is_blank(rgb: np.ndarray, fg: np.ndarray | None, box) -> bool:
-    """Nothing in the cell: no foreground (a few stray pixels aside), or one flat colour."""
+def _is_blank(rgb: np.ndarray, fg: np.ndarray | None, box, exact: bool = False) -> bool:
+    """Nothing in the cell: no foreground (a few stray pixels aside), or one flat colour.
+
+    ``exact`` masks (alpha, an exact key colour) have no noise: one pixel is content (a spark, the
+    last wisp of smoke), so a cell is blank only when it holds none at all.
+    """
     x, y, bw, bh = box
     if bw <= 0 or bh <= 0:
         return True
+    if exact and fg is not None:
+        return not fg[y : y + bh, x : x + bw].any()
     dx, dy = bw // 10, bh // 10  # the middle of the cell: JPEG ringing along the cuts is no content
     if fg is not None:
         return int(fg[y + dy : y + bh - dy, x + dx : x + bw - dx].sum()) <= max(2, bw * bh // 500)
@@ -126,8 +132,8 @@ def _is_blank(rgb: np.ndarray, fg: np.ndarray | None, box) -> bool:
     return cell.size == 0 or float(cell.reshape(-1, 3).astype(np.float32).std(axis=0).max()) < 3.0
 
 
-def _keep_filled(rgb, fg, boxes, cells, cols, warnings):
-    keep = [i for i, b in enumerate(boxes) if not _is_blank(rgb, fg, b)]
+def _keep_filled(rgb, fg, boxes, cells, cols, warnings, exact: bool = False):
+    keep = [i for i, b in enumerate(boxes) if not _is_blank(rgb, fg, b, exact)]
     if not keep:
         return boxes, cells
     if len(keep) < len(boxes):
@@ -161,7 +167,7 @@ def _exact_background(rgb: np.ndarray) -> np.ndarray | None:
     # exact means exact: pixel art, not a photo or an AI image whose border happens to be flat
     k = int(vals[i])
     colour = np.array([k >> 16, (k >> 8) & 255, k & 255], np.uint8)
-    if float((rgb == colour).all(axis=2).mean()) < 0.3:
+    if float((rgb == colour).all(axis=2).mean()) < 0.15:
         return None
     return colour
 
@@ -177,13 +183,14 @@ def _sprite_sheet(rgb, alpha, rows, cols) -> Layout | None:
             return None
         fg = (rgb != colour).any(axis=2)
         method = "sprite+key"
+    fg = without_grid_lines(rgb, fg)
     lat = sprite_lattice(fg, rows, cols)
     if lat is None:
         return None
     if method == "sprite+key" and not _key_inside_cells(fg, lat):
         return None  # a flat gutter around painted panels: the key is between the cells, not around sprites
     big = h * w > WORK_MAX_PIXELS
-    if big and (lat.x.margin or lat.x.spacing or lat.y.margin or lat.y.spacing):
+    if big and lat.scale == 1 and (lat.x.margin or lat.x.spacing or lat.y.margin or lat.y.spacing):
         return None  # a large painted sheet with one empty line here and there is not a packed sheet
     boxes, cells = [], []
     for r, (y0, y1) in enumerate(lat.y.spans()):
@@ -191,7 +198,8 @@ def _sprite_sheet(rgb, alpha, rows, cols) -> Layout | None:
             boxes.append((x0, y0, x1 - x0, y1 - y0))
             cells.append((r, c))
     warnings: list[str] = []
-    boxes, cells = _keep_filled(rgb, fg, boxes, cells, lat.x.n, warnings)
+    content = fg if alpha is None or method != "sprite+alpha" else fg | (alpha >= 16)  # faint smoke is content
+    boxes, cells = _keep_filled(rgb, content, boxes, cells, lat.x.n, warnings, exact=True)
     alts = tuple(a for a in lat.alternatives if (rows is None or a[0] == rows) and (cols is None or a[1] == cols))
     conf = {"rows": 1.0 if not any(a[0] != lat.y.n for a in alts) else 0.5,
             "cols": 1.0 if not any(a[1] != lat.x.n for a in alts) else 0.5}
@@ -205,13 +213,15 @@ def _sprite_sheet(rgb, alpha, rows, cols) -> Layout | None:
 
 
 def _key_inside_cells(fg: np.ndarray, lat) -> bool:
+    """Sprites on a key, not panels in a flat gutter: inside the box of each cell's content the key
+    still shows (around a coin, between a character's legs), where a panel fills its box."""
     shares = []
     for y0, y1 in lat.y.spans():
         for x0, x1 in lat.x.spans():
-            dy, dx = (y1 - y0) // 5, (x1 - x0) // 5
-            inner = fg[y0 + dy : y1 - dy, x0 + dx : x1 - dx]
-            if inner.size:
-                shares.append(1.0 - float(inner.mean()))
+            cell = fg[y0:y1, x0:x1]
+            ys, xs = np.flatnonzero(cell.any(axis=1)), np.flatnonzero(cell.any(axis=0))
+            if len(ys) and len(xs):
+                shares.append(1.0 - float(cell[ys[0] : ys[-1] + 1, xs[0] : xs[-1] + 1].mean()))
     return bool(shares) and _median1(shares) >= 0.1
 
 

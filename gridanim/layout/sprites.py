@@ -5,8 +5,9 @@ Game sprite sheets are cut the way Aseprite's "import sprite sheet" cuts them:
 is the box even when its sprite fills only part of it. A lattice holds when its
 margins and spacing lines are empty, no sprite runs across a cut, and its cells
 hold content (a finer lattice puts whole cells in the gaps between sprites).
-Among the lattices that hold, the finest wins, then the plainest (no margin, no
-spacing), then square cells.
+Among the lattices that hold, the finest wins, then the configurations sheet
+packers write (margin equal to spacing, or no margin: Aseprite, TexturePacker,
+Tiled), then the plainest (least space in gaps), then square cells.
 """
 
 from __future__ import annotations
@@ -29,10 +30,46 @@ class SpriteAxis:
     spacing: int
     cost: float  # content on margins/spacing and across cuts (share), lower is better
     empty_cells: int
+    drift: float = 0.0  # px per cell the content slides across the cells (0 when the pitch is the sprites')
+
+    @property
+    def typical(self) -> bool:
+        """Margin equal to spacing, or no margin: what sheet packers write (a border of half the spacing is not)."""
+        return self.margin == self.spacing or self.margin == 0 or self.spacing == 0 or self.n == 1
+
+    @property
+    def round(self) -> bool:
+        """Cells of a multiple of 8 px (16, 24, 32, 48 ...), as sprites are drawn; says nothing for one cell."""
+        return self.n > 1 and self.cell % 8 == 0
+
+    def scaled(self, k: int) -> SpriteAxis:
+        return SpriteAxis(self.n, self.cell * k, self.margin * k, self.spacing * k, self.cost, self.empty_cells,
+                          self.drift * k)
 
     def spans(self) -> list[tuple[int, int]]:
         return [(self.margin + k * (self.cell + self.spacing), self.margin + k * (self.cell + self.spacing) + self.cell)
                 for k in range(self.n)]
+
+
+def without_grid_lines(rgb: np.ndarray, fg: np.ndarray) -> np.ndarray:
+    """``fg`` with the sheet's drawn spacing cleared: whole rows / columns of one exact colour, all
+    the same colour (a packer's coloured padding between cells), are gaps, not sprites."""
+    lines = []
+    for axis in (0, 1):  # axis 0: rows, 1: columns
+        a = rgb if axis == 0 else rgb.transpose(1, 0, 2)
+        f = fg if axis == 0 else fg.T
+        full = np.flatnonzero(f.all(axis=1))  # opaque from end to end: few lines, if any
+        lines.append(full[(a[full] == a[full, :1]).all(axis=(1, 2))])
+    if not any(len(v) for v in lines):
+        return fg
+    colours = {tuple(rgb[i, 0]) for i in lines[0]} | {tuple(rgb[0, j]) for j in lines[1]}
+    total = len(lines[0]) + len(lines[1])
+    if len(colours) != 1 or total > 0.25 * (fg.shape[0] + fg.shape[1]):
+        return fg  # several colours, or most of the sheet: solid tiles, not drawn spacing
+    out = fg.copy()
+    out[lines[0], :] = False
+    out[:, lines[1]] = False
+    return out
 
 
 def _axis_candidates(fg: np.ndarray, n_given: int | None) -> list[SpriteAxis]:
@@ -41,6 +78,8 @@ def _axis_candidates(fg: np.ndarray, n_given: int | None) -> list[SpriteAxis]:
     occ = fg.sum(axis=0, dtype=np.int64)
     total = max(int(occ.sum()), 1)
     csum = np.concatenate([[0], np.cumsum(occ)])
+    msum = np.concatenate([[0], np.cumsum(occ * np.arange(length, dtype=np.int64))])
+    nz = np.flatnonzero(occ)
     cross = np.zeros(length + 1, np.int64)  # cross[c]: lines where content continues from c-1 to c
     if length > 1:
         cross[1:length] = (fg[:, :-1] & fg[:, 1:]).sum(axis=0)
@@ -75,18 +114,52 @@ def _axis_candidates(fg: np.ndarray, n_given: int | None) -> list[SpriteAxis]:
                 while filled > 1 and amounts[filled - 1] == 0:
                     filled -= 1
                 empty = int((amounts[:filled] == 0).sum()) + (n - filled)
-                if n > 1 and (int((amounts[:filled] == 0).sum()) > n // 4 or filled < max(2, n - n // 2)):
+                if n > 1 and not n_given and (int((amounts[:filled] == 0).sum()) > n // 4 or filled < max(2, n - n // 2)):
                     continue
                 cost = gaps / total + crossing / h
-                out.append(SpriteAxis(n, cell, m, s, cost, empty))
+                out.append(SpriteAxis(n, cell, m, s, cost, empty, _drift(amounts, msum[ends] - msum[starts], starts, ends, nz)))
     return out
 
 
-def _exact_division(length: int, n: int | None) -> list[SpriteAxis]:
-    """With the count given and no lattice that holds (sprites touching across cuts): whole-pixel even cells."""
-    if n and length % n == 0 and length // n >= MIN_SPRITE_CELL:
-        return [SpriteAxis(n, length // n, 0, 0, 1.0, 0)]
-    return []
+def _drift(amounts: np.ndarray, moments: np.ndarray, starts: np.ndarray, ends: np.ndarray, nz: np.ndarray) -> float:
+    """Slope (px per cell) of the content's place within its cell, along the sheet.
+
+    Sprites sit the same way in every cell -- centred, or feet on the bottom line, with one design
+    per row -- so under the sheet's own pitch their centre or one of their edges does not slide;
+    a lattice whose pitch is 1 px off slides 1 px per cell.
+    """
+    k = np.flatnonzero(amounts > 0)
+    if len(k) < 4:  # three rows of different designs slide by chance
+        return 0.0
+    first = nz[np.searchsorted(nz, starts[k])]
+    last = nz[np.searchsorted(nz, ends[k]) - 1]
+    kc = k - k.mean()
+    best = np.inf
+    for pos in (moments[k] / amounts[k], first, last):
+        offset = pos - starts[k]
+        best = min(best, abs(float((kc * (offset - offset.mean())).sum() / (kc * kc).sum())))
+    return best
+
+
+def _steady(cands: list[SpriteAxis]) -> list[SpriteAxis]:
+    """The candidates whose pitch the sprites follow, when one clearly does (integer pitches differ by >= 1 px)."""
+    best = min(a.drift for a in cands)
+    return [a for a in cands if a.drift <= best + 0.5] if best < 0.35 else cands
+
+
+def _exact_division(length: int, n: int | None, occ: np.ndarray | None = None) -> list[SpriteAxis]:
+    """With the count given and no lattice that holds (sprites touching across cuts): whole-pixel even
+    cells, inside a border of empty lines when the length does not divide (a packer's border padding)."""
+    if not n:
+        return []
+    border = 0
+    if occ is not None and occ.any():
+        nz = np.flatnonzero(occ)
+        border = min(int(nz[0]), length - 1 - int(nz[-1]), MAX_GAP)
+    fits = [SpriteAxis(n, (length - 2 * m) // n, m, 0, 1.0, 0) for m in range(border + 1)
+            if (length - 2 * m) % n == 0 and (length - 2 * m) // n >= max(MIN_SPRITE_CELL, 2 * m)]
+    # a round cell inside an empty border beats an odd one over the whole sheet; else no border
+    return sorted(fits, key=lambda a: (not a.round, a.margin))[:1]
 
 
 def _pick(cands: list[SpriteAxis], like: SpriteAxis | None = None) -> SpriteAxis | None:
@@ -95,11 +168,11 @@ def _pick(cands: list[SpriteAxis], like: SpriteAxis | None = None) -> SpriteAxis
     if not cands:
         return None
     n = max(a.n for a in cands)
-    pool = [a for a in cands if a.n == n]
+    pool = _steady([a for a in cands if a.n == n])
 
     def key(a):
         same = like is not None and (a.margin, a.spacing) == (like.margin, like.spacing)
-        return (same, -(2 * a.margin + (a.n - 1) * a.spacing), -a.cost, -a.margin)
+        return (a.typical, a.round, same, -(2 * a.margin + (a.n - 1) * a.spacing), -a.cost, -a.margin)
 
     return max(pool, key=key)
 
@@ -108,15 +181,16 @@ def _joint(xs: list[SpriteAxis], ys: list[SpriteAxis]) -> tuple[SpriteAxis, Spri
     """The finest lattice on each axis; between equals, one margin and one spacing for the whole sheet
     (as a sheet packer writes it), then square cells, then the least space in gaps."""
     nx, ny = max(a.n for a in xs), max(a.n for a in ys)
-    px = [a for a in xs if a.n == nx]
-    py = [a for a in ys if a.n == ny]
+    px = _steady([a for a in xs if a.n == nx])
+    py = _steady([a for a in ys if a.n == ny])
 
     def key(pair):
         a, b = pair
         same_margin = a.margin == b.margin
         same_spacing = a.spacing == b.spacing or a.n == 1 or b.n == 1
         gaps = 2 * a.margin + (a.n - 1) * a.spacing + 2 * b.margin + (b.n - 1) * b.spacing
-        return (same_margin and same_spacing, a.cell == b.cell, -gaps, -(a.cost + b.cost), -a.margin)
+        return (same_margin and same_spacing, a.typical + b.typical, a.round + b.round, a.cell == b.cell, -gaps,
+                -(a.cost + b.cost), -a.margin)
 
     return max(((a, b) for a in px for b in py), key=key)
 
@@ -126,14 +200,41 @@ class SpriteLattice:
     x: SpriteAxis
     y: SpriteAxis
     alternatives: tuple[tuple[int, int], ...]  # other (rows, cols) that also hold
+    scale: int = 1  # pixel-art enlargement the lattice was solved at
+
+
+def pixel_scale(fg: np.ndarray) -> int:
+    """The factor k a pixel-art sheet was enlarged by (every k x k block one value), else 1."""
+    h, w = fg.shape
+    for k in range(8, 1, -1):
+        if h % k or w % k or h // k < MIN_SPRITE_CELL or w // k < MIN_SPRITE_CELL:
+            continue
+        rows_ok = all(np.array_equal(fg[i::k], fg[::k]) for i in range(1, k))
+        if rows_ok and all(np.array_equal(fg[::k, i::k], fg[::k, ::k]) for i in range(1, k)):
+            return k
+    return 1
 
 
 def sprite_lattice(fg: np.ndarray, rows: int | None, cols: int | None) -> SpriteLattice | None:
-    """The exact lattice of a sprite sheet's foreground mask, or None when none holds."""
+    """The exact lattice of a sprite sheet's foreground mask, or None when none holds.
+
+    An enlarged pixel-art sheet is solved at its own pixel size, where its margin, spacing and cell
+    size are the small whole numbers it was drawn with, then scaled back.
+    """
     if fg is None or not fg.any():
         return None
-    xs = _axis_candidates(fg, cols) or _exact_division(fg.shape[1], cols)
-    ys = _axis_candidates(fg.T, rows) or _exact_division(fg.shape[0], rows)
+    k = pixel_scale(fg)
+    h, w = fg.shape
+    if k > 1 and (rows is None or h // k // rows >= MIN_SPRITE_CELL) and (cols is None or w // k // cols >= MIN_SPRITE_CELL):
+        lat = _solve(np.ascontiguousarray(fg[::k, ::k]), rows, cols)
+        if lat is not None:
+            return SpriteLattice(lat.x.scaled(k), lat.y.scaled(k), lat.alternatives, k)
+    return _solve(fg, rows, cols)
+
+
+def _solve(fg: np.ndarray, rows: int | None, cols: int | None) -> SpriteLattice | None:
+    xs = _axis_candidates(fg, cols) or _exact_division(fg.shape[1], cols, fg.any(axis=0))
+    ys = _axis_candidates(fg.T, rows) or _exact_division(fg.shape[0], rows, fg.any(axis=1))
     if not xs or not ys:
         return None
     # a strip whose frames touch across every cut: square frames, as strips are drawn
