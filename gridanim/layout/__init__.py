@@ -333,7 +333,7 @@ def _alternatives(xfit, yfit, col_prof, row_prof, W, H, gray) -> tuple:
     for axis, fit, prof, length, g in (("cols", xfit, col_prof, W, gray), ("rows", yfit, row_prof, H, gray.T)):
         if fit.n > 1 and fit.strength >= 0.9:
             continue
-        if fit.n > 1 and fit.strength < 0.6:  # faint cuts: no cut at all is nearly as likely
+        if fit.n > 1 and fit.strength < 0.8:  # faint cuts: no cut at all is nearly as likely
             out.append((yfit.n, 1) if axis == "cols" else (1, xfit.n))
         for n in range(2, 17):
             if n == fit.n or (fit.n % n == 0):

@@ -186,10 +186,14 @@ def seam_cut(lines: np.ndarray, nominal: float, radius: float) -> tuple[int, int
     if share[best] < 0.4 or strength[best] < 8:
         c = int(round(nominal))
         return c, c
-    # a seam line of 1-3 px steps on each side: the cells end/start outside both
-    near = np.arange(len(share))
-    strong = near[(share >= max(0.4, 0.6 * share[best])) & (np.abs(near - best) <= 3)]
-    return a + int(strong.min()), a + int(strong.max())
+    # a seam line of 1-3 px steps on each side: the cells end/start outside the steps next to it
+    lo = hi = best
+    floor = max(0.4, 0.6 * share[best])
+    while lo > 0 and best - lo < 2 and share[lo - 1] >= floor:
+        lo -= 1
+    while hi < len(share) - 1 and hi - best < 2 and share[hi + 1] >= floor:
+        hi += 1
+    return a + lo, a + hi
 
 
 def photo_band(lines: np.ndarray, nominal: float, radius: float, thr: float, grow: int = 0):
