@@ -343,7 +343,7 @@ def _alternatives(xfit, yfit, col_prof, row_prof, W, H, gray) -> tuple:
     for axis, fit, prof, length, g in (("cols", xfit, col_prof, W, gray), ("rows", yfit, row_prof, H, gray.T)):
         if fit.n > 1 and fit.strength >= 0.9:
             continue
-        if fit.n > 1 and fit.strength < 0.6:  # faint cuts: no cut at all is nearly as likely
+        if fit.n > 1 and fit.strength < 0.8:  # faint cuts: no cut at all is nearly as likely
             out.append((yfit.n, 1) if axis == "cols" else (1, xfit.n))
         for n in range(2, 17):
             if n == fit.n or (fit.n % n == 0):
@@ -442,9 +442,9 @@ def _cut_boxes(rgb, img, fg, tol, xfit, yfit, xb, yb, s, kind, colour, thr):
             if kind == "divided" and colour is not None:
                 cut = bx.divider_cut(lines, nom, radius, colour, thr, int(0.12 * pitch))
             else:  # a dark band or light line between photos, else a seam
-                cut = bx.divider_run(lines, nom, radius, interior, thr, 2)
+                cut = bx.photo_band(lines, nom, radius, thr, int(0.1 * pitch))
             if cut is None:
-                cut = bx.seam_cut(lines, nom, radius)
+                cut = bx.seam_cut(lines, nom, radius) if kind != "divided" else bx.step_cut(lines, nom, radius)
             ends.append(cut)
         starts = [bounds[0]] + [e[1] for e in ends]
         stops = [e[0] for e in ends] + [bounds[1]]
@@ -453,28 +453,22 @@ def _cut_boxes(rgb, img, fg, tol, xfit, yfit, xb, yb, s, kind, colour, thr):
     # the cells' own colour: dividers, bands and borders are lines unlike it
     interior = _median0(np.array([rgb[int(y0):int(y1):7, int(x0):int(x1):7].reshape(-1, 3).mean(axis=0)
                                   for x0, y0, x1, y1 in _inner_boxes(xstraight, ystraight)], dtype=np.float32))
-    edge = [0, 0, 0, 0]
-    if kind != "divided":
-        cap_x, cap_y = int(0.1 * px) + 2, int(0.1 * py) + 2
-        cols_, rows_ = rgb[yb[0] : yb[1]], rgb[:, xb[0] : xb[1]].transpose(1, 0, 2)
-        edge = [
-            bx.edge_border(cols_[:, xb[0] :], interior, thr, cap_x),
-            bx.edge_border(rows_[:, yb[0] :], interior, thr, cap_y),
-            bx.edge_border(cols_[:, : xb[1]][:, ::-1], interior, thr, cap_x),
-            bx.edge_border(rows_[:, : yb[1]][:, ::-1], interior, thr, cap_y),
-        ]
+    # a dark edge around the plate, measured per band: a scan's edge is rarely straight
+    cap_x, cap_y = int(0.1 * px) + 2, int(0.1 * py) + 2
     xspans = []
     for r in range(yfit.n):
         y0, y1 = int(ystraight[r]), int(ystraight[r + 1])
         pad = int((y1 - y0) * 0.1)
         lines = rgb[y0 + pad : max(y0 + pad + 1, y1 - pad)]
-        xspans.append(sides(lines, xrow[r], xb, px, xfit.n))
+        spans = sides(lines, xrow[r], xb, px, xfit.n)
+        xspans.append(spans if kind == "divided" else bx.plate_edges(lines, spans, interior, thr, cap_x))
     yspans = []
     for c in range(xfit.n):
         x0, x1 = int(xstraight[c]), int(xstraight[c + 1])
         pad = int((x1 - x0) * 0.1)
         lines = rgb[:, x0 + pad : max(x0 + pad + 1, x1 - pad)].transpose(1, 0, 2)
-        yspans.append(sides(lines, ycol[c], yb, py, yfit.n))
+        spans = sides(lines, ycol[c], yb, py, yfit.n)
+        yspans.append(spans if kind == "divided" else bx.plate_edges(lines, spans, interior, thr, cap_y))
 
     boxes, cells = [], []
     for r in range(yfit.n):
@@ -492,11 +486,6 @@ def _cut_boxes(rgb, img, fg, tol, xfit, yfit, xb, yb, s, kind, colour, thr):
                     y0 += bx.border_walk(colband[:, y0:], colour, thr, interior, cap_y)
                 if r == yfit.n - 1:
                     y1 -= bx.border_walk(colband[:, :y1][:, ::-1], colour, thr, interior, cap_y)
-            else:  # a dark edge around the whole plate
-                x0 += edge[0] if c == 0 else 0
-                y0 += edge[1] if r == 0 else 0
-                x1 -= edge[2] if c == xfit.n - 1 else 0
-                y1 -= edge[3] if r == yfit.n - 1 else 0
             x0, y0 = int(np.clip(x0, 0, w - 1)), int(np.clip(y0, 0, h - 1))
             x1, y1 = int(np.clip(x1, x0 + 1, w)), int(np.clip(y1, y0 + 1, h))
             boxes.append((x0, y0, x1 - x0, y1 - y0))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .evidence import _cheb, _median_lines, _runs
+from .evidence import _cheb, _median0, _median_lines, _runs
 
 
 def _cross(fg: np.ndarray) -> np.ndarray:
@@ -132,9 +132,10 @@ def _sample(band_len: int, want: int = 160) -> slice:
     return slice(None, None, max(1, band_len // want))
 
 
-def seam_cut(lines: np.ndarray, nominal: float, radius: float) -> tuple[int, int]:
-    """(end of the cell before, start of the cell after) at the strongest seam near ``nominal``.
+def step_cut(lines: np.ndarray, nominal: float, radius: float) -> tuple[int, int]:
+    """(end of the cell before, start of the cell after) at the strongest step near ``nominal``.
 
+    The fallback of divided grids where no divider is found: the largest median step along the band.
     ``lines`` is (band, L, 3): the band's pixels, cut positions along axis 1.
     """
     length = lines.shape[1]
@@ -155,6 +156,106 @@ def seam_cut(lines: np.ndarray, nominal: float, radius: float) -> tuple[int, int
     strong = np.flatnonzero(strength >= 0.5 * strength[best])
     strong = strong[np.abs(strong - best) <= 3]
     return a + int(strong.min()), a + int(strong.max())
+
+
+def seam_cut(lines: np.ndarray, nominal: float, radius: float) -> tuple[int, int]:
+    """(end of the cell before, start of the cell after) at the seam near ``nominal``.
+
+    ``lines`` is (band, L, 3): the band's pixels, cut positions along axis 1.
+    A seam between two prints is a step along nearly all of the band, whatever
+    the picture on either side; printed grid lines, posts and edges of the
+    subject step along only part of it (the subject hides them) or weaker. So
+    the seam is the position where the step is *consistent* along the line --
+    the share of the band where it stands out -- not where the median step is
+    largest.
+    """
+    length = lines.shape[1]
+    a = int(max(1, np.floor(nominal - radius)))
+    b = int(min(length - 1, np.ceil(nominal + radius)))
+    if b <= a:
+        c = int(round(nominal))
+        return c, c
+    win = lines[_sample(lines.shape[0]), a - 1 : b + 1].astype(np.int16)
+    step = np.abs(np.diff(win, axis=1)).sum(axis=2)  # step[:, i]: between a-1+i and a+i
+    level = max(18.0, 2.0 * float(np.median(step)))
+    share = (step > level).mean(axis=0)
+    strength = np.median(step, axis=0)
+    # near the lattice wins ties; the median step breaks them between neighbouring lines
+    score = share + 0.002 * np.minimum(strength, 50) - 0.15 * np.abs(np.arange(a, b + 1) - nominal) / max(radius, 1)
+    best = int(np.argmax(score))
+    if share[best] < 0.4 or strength[best] < 8:
+        c = int(round(nominal))
+        return c, c
+    # a seam line of 1-3 px steps on each side: the cells end/start outside the steps next to it
+    lo = hi = best
+    floor = max(0.4, 0.6 * share[best])
+    while lo > 0 and best - lo < 2 and share[lo - 1] >= floor:
+        lo -= 1
+    while hi < len(share) - 1 and hi - best < 2 and share[hi + 1] >= floor:
+        hi += 1
+    return a + lo, a + hi
+
+
+def photo_band(lines: np.ndarray, nominal: float, radius: float, thr: float, grow: int = 0):
+    """(end of the cell before, start of the cell after) of a band between photo tiles near ``nominal``, or None.
+
+    A band is a run of uniform lines (a dark strip, a light paper gap) that
+    stands apart from the tiles on *both* sides: a flat strip of one tile's own
+    wall or paper margin is uniform too, but is the tile's colour on one side.
+    """
+    length = lines.shape[1]
+    lo_, hi_ = nominal - radius, nominal + radius
+    a = int(max(0, np.floor(lo_ - grow)))
+    b = int(min(length, np.ceil(hi_ + grow)))
+    if b - a < 3:
+        return None
+    raw = np.ascontiguousarray(lines[_sample(lines.shape[0]), max(0, a - 5) : min(length, b + 5)])
+    off = a - max(0, a - 5)
+    med = _median_lines(raw) if raw.dtype == np.uint8 else np.median(raw.astype(np.float32), axis=0)
+    win = raw.astype(np.float32)
+    share = (_cheb(win, med[None]) < thr).mean(axis=0)
+    n = len(med)
+    # uniform lines, split where the colour jumps: a dark band next to a tile's own flat strip
+    uniform = share >= 0.85
+    jump = np.zeros(n, bool)
+    jump[1:] = _cheb(med[1:], med[:-1]) > thr
+    runs = []
+    for s, e in _runs(uniform[off : off + (b - a)]):
+        cuts = [s] + [i for i in range(s + 1, e) if jump[off + i]] + [e]
+        runs += list(zip(cuts[:-1], cuts[1:], strict=True))
+    best = None
+    for s, e in runs:
+        s, e = s + off, e + off  # [s, e) in raw
+        if s < 2 or e > n - 2 or a - off + e < lo_ or a - off + s > hi_:
+            continue  # touches the window (a strip of a tile) or lies outside the search range
+        band = _median0(med[s:e])
+        # the tiles next to it, past one blurred line
+        before, after = _median0(med[max(0, s - 4) : max(1, s - 1)]), _median0(med[min(e + 1, n - 1) : e + 4])
+        if float(_cheb(band, before)) <= 2 * thr or float(_cheb(band, after)) <= 2 * thr:
+            continue
+        mid = a - off + (s + e) / 2
+        if best is None or abs(mid - nominal) < best[0]:
+            best = (abs(mid - nominal), a - off + s, a - off + e)
+    if best is None:
+        return None
+    _, s, e = best
+    part = share >= 0.5
+    for _ in range(2):  # blurred edges of the band
+        if s - 1 >= a and part[s - 1 - a + off]:
+            s -= 1
+        if e < b and part[e - a + off]:
+            e += 1
+    return int(s), int(e)
+
+
+def plate_edges(lines: np.ndarray, spans: list, ref: np.ndarray, thr: float, cap: int) -> list:
+    """``spans`` (start, end) of a band's cells with the first start and last end moved past a plate's edge."""
+    (a, e0), *rest = spans
+    a += edge_border(lines[:, a:], ref, thr, cap, one_colour=True)
+    spans = [(a, e0)] + rest
+    s1, b = spans[-1]
+    b -= edge_border(lines[:, :b][:, ::-1], ref, thr, cap, one_colour=True)
+    return spans[:-1] + [(s1, b)]
 
 
 def divider_cut(lines: np.ndarray, nominal: float, radius: float, colour: np.ndarray, thr: float, grow: int = 0):
@@ -208,13 +309,18 @@ def border_walk(lines: np.ndarray, colour: np.ndarray, thr: float, interior: np.
     return k
 
 
-def uniform_runs(lines: np.ndarray, a: int, b: int, ref: np.ndarray, thr: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per line in [a, b): (is a uniform line unlike ``ref``, is partly so), from ~400 samples along the band."""
+def uniform_runs(lines: np.ndarray, a: int, b: int, ref: np.ndarray, thr: float, with_colour: bool = False):
+    """Per line in [a, b): (is a uniform line unlike ``ref``, is partly so), from ~400 samples along the band.
+
+    With ``with_colour`` the lines' median colours (b - a, 3) come third.
+    """
     raw = np.ascontiguousarray(lines[_sample(lines.shape[0]), a:b])
     win = raw.astype(np.float32)
     med = _median_lines(raw) if raw.dtype == np.uint8 else np.median(win, axis=0)  # (b - a, 3)
     share = (_cheb(win, med[None]) < thr).mean(axis=0)
     unlike = _cheb(med, ref) > 2 * thr
+    if with_colour:
+        return (share >= 0.85) & unlike, (share >= 0.5) & unlike, med
     return (share >= 0.85) & unlike, (share >= 0.5) & unlike
 
 
@@ -243,15 +349,37 @@ def divider_run(lines: np.ndarray, nominal: float, radius: float, ref: np.ndarra
     return s, e
 
 
-def edge_border(lines: np.ndarray, ref: np.ndarray, thr: float, cap: int) -> int:
-    """Uniform lines unlike ``ref`` from the start of ``lines``: a frame line or border to leave out."""
+def edge_border(lines: np.ndarray, ref: np.ndarray, thr: float, cap: int, one_colour: bool = False) -> int:
+    """Uniform lines unlike ``ref`` from the start of ``lines``: a frame line or border to leave out.
+
+    With ``one_colour`` (a plate's edge) the border is one colour and ends at a step into the tile: a
+    run of flat paper that fades into the picture is the tile's own margin.
+    """
     cap = min(cap, lines.shape[1])
     if cap <= 0:
         return 0
-    full, part = uniform_runs(lines, 0, cap, ref, thr)
-    k = 0
+    full, part, med = uniform_runs(lines, 0, min(lines.shape[1], cap + 4), ref, thr, with_colour=True)
+    # the first lines of a scan or a plate can be ragged: they belong to a border that follows them
+    first = np.flatnonzero(full[: min(3, cap)])
+    k = int(first[0]) if len(first) else 0
+    if not one_colour:
+        while k < cap and (full[k] or (part[k] and k + 1 < cap and full[k + 1])):
+            k += 1
+        return k + 1 if k and k < cap and part[k] else k
+    # layer by layer (a paper margin, then a frame line): each a uniform run that ends in a step
+    done = 0
     while k < cap and (full[k] or (part[k] and k + 1 < cap and full[k + 1])):
-        k += 1
-    if k and k < cap and part[k]:
-        k += 1
-    return k
+        k0, step = k, None
+        for split in (True, False):  # up to its first change of colour, else the whole uniform run
+            k = k0
+            while k < cap and (full[k] or (part[k] and k + 1 < cap and full[k + 1])):
+                if split and k > k0 and float(_cheb(med[k], med[k - 1])) > thr:
+                    break
+                k += 1
+            if k > k0 and k < len(med) and float(_cheb(_median0(med[k0:k]), _median0(med[k : k + 4]))) > 2 * thr:
+                step = k
+                break
+        if step is None:
+            break
+        done = k = step
+    return done + 1 if done and done < cap and part[done] and not full[done] else done

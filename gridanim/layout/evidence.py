@@ -307,6 +307,12 @@ def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
         local = _box_mean(seam_line, max(4, w // 16)) + 2.0
         ratio = seam_line / local
         s = np.clip((ratio - 2.0) / 2.0, 0, 1) * np.clip((seam_line - 6.0) / 10.0, 0, 1)
+        # consistency: a seam steps well above the local texture along most of the line, where
+        # texture and subject edges do so on a few stretches (a median step can miss a seam
+        # between tiles of a like colour over a busy texture)
+        share = _share(step > 2.0 * local[None])
+        s = np.maximum(s, np.clip((share - _box_mean(share, max(4, w // 16)) - 0.25) / 0.3, 0, 1)
+                       * np.clip((seam_line - 6.0) / 10.0, 0, 1))
         seam[1:] = np.maximum(seam[1:], s)
         seam[:-1] = np.maximum(seam[:-1], s)
 

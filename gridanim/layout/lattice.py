@@ -262,12 +262,26 @@ def _choose_count(prof: _Profile, length: int, n_given: int | None, gray: np.nda
         return max(finest, key=rank)
     # Otherwise all of them: a coarser lattice may look more alike by SIM_DROP.
     found = finest + [f for n in range(n_top, 1, -1) for f in fits(n)]
+    every = list(found)
     if len(found) > 1:
         sims += [_similarity(small, length, _filled_edges(prof, f)) for f in found[len(finest) :]]
         top = max(sims)
         found = [f for f, s in zip(found, sims, strict=False) if s >= top - SIM_DROP]
     # (different n never rank equal, so only the order within one n matters: bounds order)
-    return max(found, key=rank)
+    best = max(found, key=rank)
+    # A bound that leaves out whole cells of the same pitch, cut as strongly, is no margin:
+    # the lattice that takes them in explains them (photo tiles that look unalike).
+    ext = [g for g in every if g.n > best.n and _extends(g, best)]
+    return max(ext, key=rank) if ext else best
+
+
+def _extends(g: _AxisFit, f: _AxisFit) -> bool:
+    """``g`` is ``f`` with whole cells of the same pitch added at the ends: every cut and inner bound of f is one of g's."""
+    pitch_f, pitch_g = (f.hi - f.lo) / f.n, (g.hi - g.lo) / g.n
+    if g.lo > f.lo + 2 or g.hi < f.hi - 2 or abs(pitch_f - pitch_g) > 0.05 * pitch_f:
+        return False
+    marks = list(f.cuts) + [b for b, outer in ((f.lo, g.lo), (f.hi, g.hi)) if abs(b - outer) > 2]
+    return all(min(abs(m - c) for c in g.cuts) <= max(2, 0.02 * pitch_g) for m in marks) if g.cuts else False
 
 
 def _even(n: int, lo: int, hi: int) -> _AxisFit:
