@@ -196,6 +196,17 @@ def _fit(frames, alphas, max_size, art: pixelart.PixelArt, warnings: list[str]):
     return _split(fr.fit_size(_join(frames, alphas), max_size), alphas)
 
 
+def animate_grid(source, options: AnimateOptions | None = None, *, formats: Iterable[str] = (),
+                 layout: Layout | None = None) -> tuple[Animation, dict[str, bytes]]:
+    """The Animate flow, written once (also :func:`gridanim.pipeline.animate_grid`): image -> :class:`Animation` -> bytes for each of ``formats``.
+
+    ``layout`` (the one a preview already found or the user corrected) skips detection. If only the MP4
+    fails, the :class:`~gridanim.errors.EncodeError` carries the other outputs as ``.partial``.
+    """
+    anim = animate(source, options or AnimateOptions(), layout=layout)
+    return anim, render(anim, formats)
+
+
 def render(anim: Animation, formats: Iterable[str]) -> dict[str, bytes]:
     """Encode ``anim`` to each of ``formats`` (subset of gif, mp4, webp, zip, apng).
 

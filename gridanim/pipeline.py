@@ -1,4 +1,9 @@
-"""The generate -> animate flow, written once: the CLI and the app both call only this.
+"""The two flows, each written once: the CLI and the app both call only these.
+
+* :func:`animate_grid` - image -> :class:`~gridanim.animate.Animation` -> bytes per format. It is
+  defined in :mod:`gridanim.animate` and re-exported here, so ``python -m gridanim animate`` can run it
+  without importing the OpenAI side (start-up time is part of the benchmark);
+* :func:`generate_and_animate` - one OpenAI call -> saved grid -> the same animation.
 
 :func:`generate_and_animate` (and :func:`redraw_and_animate` for "fix these frames")
 yield ONE typed event stream; dispatch on ``event.kind``:
@@ -32,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from .animate import AnimateOptions, Animation, animate, render
+from .animate import AnimateOptions, Animation, animate, animate_grid, render  # noqa: F401  (animate_grid: re-exported)
 from .errors import GridanimError
 from .generation.generate import (
     GenerationRequest,

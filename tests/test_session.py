@@ -71,3 +71,23 @@ def test_copy_grid_and_thumbnail_stay_out_of_the_data_dir(tmp_path):
     with Image.open(thumb) as im:
         assert max(im.size) == 64 and im.format == "JPEG"
 
+
+
+def test_the_animation_reuses_the_layout_the_preview_found(tmp_path, monkeypatch):
+    """The Animate tab previews the cut, then animates the same file: detection runs once."""
+    import gridanim.animate as animate_mod
+
+    grid = tmp_path / "grid.png"
+    Image.fromarray(flat_grid(2, 3)[0]).save(grid)
+    pv = session.preview_cut(str(grid), 2, 3)
+
+    def detect_again(*a, **kw):
+        raise AssertionError("detect_layout ran again after the preview")
+
+    monkeypatch.setattr(animate_mod, "detect_layout", detect_again)
+    run = session.animate_to_files(str(grid), AnimateOptions(rows=2, cols=3), formats=("gif",))
+    assert run.anim.layout == pv.layout
+    other = tmp_path / "other.png"
+    Image.fromarray(flat_grid(2, 3)[0]).save(other)
+    with pytest.raises(AssertionError, match="ran again"):  # a file never previewed is detected
+        session.animate_to_files(str(other), AnimateOptions(rows=2, cols=3), formats=("gif",))

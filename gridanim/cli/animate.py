@@ -106,7 +106,7 @@ def _render_sheet(anim, args, targets: dict[str, str]) -> dict[str, bytes]:
 
 def run(args) -> int:
     pending = read_early(args.image)
-    from ..animate import AnimateOptions, animate, render
+    from ..animate import AnimateOptions, animate_grid
     from ..errors import EncodeError
 
     opts = AnimateOptions(
@@ -135,9 +135,8 @@ def run(args) -> int:
     opts.validate()  # cheap checks before reading the image
     targets = {f: getattr(args, f) for f in ("gif", "mp4", "webp", "zip", "apng") if getattr(args, f)}
     sheet_targets = _sheet_targets(args)
-    anim = animate(pending, opts)
     try:
-        data = render(anim, targets)
+        anim, data = animate_grid(pending, opts, formats=targets)
     except EncodeError as e:
         partial = getattr(e, "partial", None)
         if not partial:

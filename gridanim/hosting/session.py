@@ -23,6 +23,7 @@ import secrets
 import shutil
 import tempfile
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,7 @@ from typing import Any
 
 from PIL import Image
 
-from ..animate import AnimateOptions, Animation, animate, render
+from ..animate import AnimateOptions, Animation, animate_grid
 from ..images import LoadedImage, load_image
 from ..layout import Layout, detect_layout
 from ..overlay import save_cut
@@ -109,10 +110,38 @@ def _load(source: Any) -> LoadedImage:
     return source if isinstance(source, LoadedImage) else load_image(source)
 
 
+# The Animate tab detects the layout for its preview, then animates the same file: the layout the preview
+# found is kept here (a few, newest last) so the animation reuses it instead of detecting again.
+_PREVIEWED: OrderedDict[tuple, Layout] = OrderedDict()
+_PREVIEWED_MAX = 16
+
+
+def _preview_key(source: Any, rows: int | None, cols: int | None) -> tuple | None:
+    if not isinstance(source, (str, Path)):
+        return None
+    try:
+        st = Path(source).stat()
+    except OSError:
+        return None
+    return (str(Path(source).resolve()), st.st_mtime_ns, st.st_size, rows, cols)
+
+
+def _previewed(source: Any, options: AnimateOptions) -> Layout | None:
+    key = _preview_key(source, options.rows, options.cols)
+    return _PREVIEWED.get(key) if key else None
+
+
 def preview_cut(source: Any, rows: int | None = None, cols: int | None = None, inset: int = 0, *, run_dir: Path | None = None) -> Preview:
-    """Detect the layout (``rows``/``cols`` as a manual override) and draw it."""
+    """Detect the layout (``rows``/``cols`` as a manual override) and draw it; an animation of the same file
+    with the same rows/cols reuses this layout."""
     img = _load(source)
     layout = detect_layout(img.rgb, img.alpha, rows=rows, cols=cols)
+    key = _preview_key(source, rows, cols)
+    if key:
+        _PREVIEWED[key] = layout
+        _PREVIEWED.move_to_end(key)
+        while len(_PREVIEWED) > _PREVIEWED_MAX:
+            _PREVIEWED.popitem(last=False)
     run_dir = run_dir or new_run_dir()
     cut = save_cut(img.rgb, layout, run_dir / CUT_NAME, inset=inset)
     return Preview(cut, layout, list(img.notes) + list(layout.warnings))
@@ -152,10 +181,10 @@ def animate_to_files(
     (Aseprite json-hash) and sheet.tres (Godot 4, texture ``res://sheet.png``).
     """
     img = _load(source)
-    anim = animate(img, options, layout=layout)
-    run_dir = run_dir or new_run_dir()
+    layout = layout or _previewed(source, options)
     formats = list(formats)
-    data = render(anim, [f for f in formats if f != "sheet"])
+    anim, data = animate_grid(img, options, formats=[f for f in formats if f != "sheet"], layout=layout)
+    run_dir = run_dir or new_run_dir()
     if "sheet" in formats:
         from ..encode.sheet import animation_sheet, sheet_zip
 
