@@ -3,6 +3,8 @@
 #
 #   bash scripts/test.sh [pytest args]
 #
+# ruff (check and format --check, settings in pyproject.toml) runs before pytest.
+#
 # Python packages come from requirements-dev.txt; the browser tests drive
 # Debian's chromium through playwright (playwright's own browser download
 # is never used), so chromium is installed with apt when it is missing.
@@ -37,6 +39,10 @@ if command -v npm >/dev/null; then
 else
     echo "warning: npm missing: the Phaser sprite-sheet test will be skipped" >&2
 fi
+
+# Lint and format first: both are quick and say exactly what to fix.
+python -m ruff check .
+python -m ruff format --check .
 
 export GRADIO_ANALYTICS_ENABLED=False HF_HUB_DISABLE_TELEMETRY=1
 exec python -m pytest "$@"
