@@ -177,6 +177,17 @@ def assert_sprite_alpha(d: dict) -> None:
         assert alpha[y + h // 2, x + w // 2] == 255, (x, y)
 
 
+def assert_output_alpha(path: str) -> None:
+    """Every decoded frame of an animation file is clear somewhere and opaque somewhere (real alpha, not flattened)."""
+    from PIL import ImageSequence
+
+    with Image.open(path) as im:
+        frames = [np.asarray(f.convert("RGBA"))[..., 3] for f in ImageSequence.Iterator(im)]
+    assert frames
+    for a in frames:
+        assert a.min() == 0 and a.max() == 255, path
+
+
 def test_sprite_preset_asks_for_a_transparent_png_where_the_model_offers_it(openai_env, capsys, workdir):
     code, out, err = run(capsys, "generate", "a knight walking", "--style", "game-sprite", "--model", "gpt-image-2.6-flare",
                          "--quality", "low", "--webp", "k.webp", "--json")
@@ -186,17 +197,20 @@ def test_sprite_preset_asks_for_a_transparent_png_where_the_model_offers_it(open
     d = json.loads(out)
     assert d["layout"]["frames"] == 8
     assert_sprite_alpha(d)  # real alpha: clear background, opaque knight
+    assert_output_alpha("k.webp")  # and the animation keeps it
 
 
 def test_without_model_transparency_a_key_colour_is_keyed_out_here(openai_env, capsys, workdir):
     code, out, err = run(capsys, "generate", "a knight walking", "--style", "game-sprite", "--model", "gpt-image-2",
-                         "--quality", "low", "--json")
+                         "--quality", "low", "--gif", "k.gif", "--webp", "k.webp", "--json")
     assert code == 0, err
     [req] = openai_env.requests
     assert "background" not in req.json and "#FF00FF" in req.json["prompt"]
     d = json.loads(out)
     assert d["layout"]["frames"] == 8
     assert_sprite_alpha(d)  # the flat magenta the fake drew is transparent now, the knight is not
+    assert_output_alpha("k.gif")  # 1-bit alpha in the GIF
+    assert_output_alpha("k.webp")  # 8-bit alpha in the WebP
     assert any("key colour" in w for w in d["warnings"])
     meta = json.loads(Path(d["sidecar"]).read_text())
     assert meta["keyed"]["colour"] == [255, 0, 255] and meta["keyed"]["transparent_px"] > 0
