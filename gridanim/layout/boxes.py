@@ -169,13 +169,36 @@ def divider_cut(lines: np.ndarray, nominal: float, radius: float, colour: np.nda
     b = int(min(length, np.ceil(hi_ + grow)))
     if b <= a:
         return None
-    win = lines[_sample(lines.shape[0]), a:b].astype(np.float32)
+    raw = np.ascontiguousarray(lines[_sample(lines.shape[0]), a:b])
+    win = raw.astype(np.float32)
     near = (_cheb(win, colour) < thr * 1.5).mean(axis=0)
-    runs = [(a + s, a + e) for s, e in _runs(near >= 0.6) if a + e >= lo_ and a + s <= hi_]
+    # thin uniform lines of another colour: a guide line inside the gutter, a frame line along it
+    med = _median_lines(raw) if raw.dtype == np.uint8 else np.median(win, axis=0)
+    thin = ((_cheb(win, med[None]) < thr).mean(axis=0) >= 0.85) & (near < 0.6)
+    good = near >= 0.6
+    runs = _runs(good)
+    merged = []
+    for r in runs:
+        if merged and r[0] - merged[-1][1] <= 3 and thin[merged[-1][1] : r[0]].all():
+            merged[-1] = (merged[-1][0], r[1])
+        else:
+            merged.append(r)
+    runs = [(a + s, a + e) for s, e in merged if a + e >= lo_ and a + s <= hi_]
     if not runs:
         return None
     run = min(runs, key=lambda r: 0 if r[0] <= nominal <= r[1] else min(abs(r[0] - nominal), abs(r[1] - nominal)))
     s, e = run
+    # a frame line is at most 3 lines wide; more uniform lines are the panel's own (a flat sky)
+    k = 0
+    while k < 4 and s - 1 - k >= a and thin[s - 1 - k - a]:
+        k += 1
+    if 0 < k < 4 and s - 1 - k >= a:
+        s -= k
+    k = 0
+    while k < 4 and e + k < b and thin[e + k - a]:
+        k += 1
+    if 0 < k < 4 and e + k < b:
+        e += k
     # blurred edges of the line (JPEG, anti-aliasing): up to 2 lines each side that are partly divider
     for _ in range(2):
         if s - 1 >= a and near[s - 1 - a] >= 0.35:
@@ -186,8 +209,14 @@ def divider_cut(lines: np.ndarray, nominal: float, radius: float, colour: np.nda
     return s, e
 
 
-def border_walk(lines: np.ndarray, colour: np.ndarray, thr: float, interior: np.ndarray, cap: int) -> int:
-    """How many lines from the start of ``lines`` (band, L, 3) are border: divider colour or uniform non-panel strips."""
+def border_walk(lines: np.ndarray, colour: np.ndarray, thr: float, interior: np.ndarray, cap: int,
+                frame_w: int = 0) -> int:
+    """How many lines from the start of ``lines`` (band, L, 3) are border: divider colour or uniform non-panel strips.
+
+    Lines of the divider colour always are; other uniform lines (a paper margin, guide lines) only when
+    they end in a step to the panel. With ``frame_w``, the outermost divider-coloured line at most that
+    wide within ``cap`` is the frame, whatever lies outside it.
+    """
     cap = min(cap, lines.shape[1])
     if cap <= 0:
         return 0
@@ -197,11 +226,26 @@ def border_walk(lines: np.ndarray, colour: np.ndarray, thr: float, interior: np.
     med = _median_lines(raw) if raw.dtype == np.uint8 else np.median(win, axis=0)  # (cap, 3)
     uniform = (_cheb(win, med[None]) < thr).mean(axis=0) >= 0.9
     unlike = _cheb(med, interior) > 2 * thr
-    paper = _cheb(med, med[0]) < thr  # a margin is one colour from the image edge in
-    border = (near >= 0.6) | (uniform & unlike & paper)
+    divider = near >= 0.6
+    border = divider | (uniform & unlike)  # margins, frame and guide lines of any colour
     k = 0
     while k < cap and border[k]:
         k += 1
+    if k > 0 and not divider[:k].all():
+        # a margin of another colour ends in a step to the panel; a flat sky or floor inside the panel
+        # ends where a subject starts (the line goes on in the same colour) or fades (no step)
+        k_div = 0
+        while k_div < k and divider[k_div]:
+            k_div += 1
+        if k >= cap or float(_cheb(med[k], med[k - 1])) <= thr:
+            k = k_div
+    if frame_w > 0:
+        # a frame line of the divider colour (at most ``frame_w`` wide) beyond a caption, a blurred
+        # edge or a margin that is not uniform: the panel starts inside it
+        for s, e in _runs(divider):
+            if e > k and e - s <= frame_w and e < cap:
+                k = int(e)
+                break
     for _ in range(2):  # blur
         if k < cap and near[k] >= 0.35:
             k += 1
