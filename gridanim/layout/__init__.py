@@ -374,7 +374,8 @@ def _shared_boxes(rgb, fg, xfit, yfit, xb, yb, s, ref, thr):
     def dividers(lines, nominal, pitch):
         if lines is None:
             return [None] * len(nominal)
-        return [bx.divider_run(lines, c, max(4.0, 0.06 * pitch), ref, thr, int(0.2 * pitch)) for c in nominal]
+        return [bx.divider_run(lines, c, max(4.0, 0.06 * pitch), ref, thr, int(0.2 * pitch), step=True)
+                for c in nominal]
 
     dx, dy = dividers(cols_lines, ex, px), dividers(rows_lines, ey, py)
     ys, _ = bx.shared_cuts(fg.T, ey, ay, py, [])
@@ -388,10 +389,10 @@ def _shared_boxes(rgb, fg, xfit, yfit, xb, yb, s, ref, thr):
     edge = [0, 0, 0, 0]
     if ref is not None:
         edge = [
-            bx.edge_border(rgb[:, xb[0] :], ref, thr, int(0.05 * px) + 2),
-            bx.edge_border(rgb.transpose(1, 0, 2)[:, yb[0] :], ref, thr, int(0.05 * py) + 2),
-            bx.edge_border(rgb[:, : xb[1]][:, ::-1], ref, thr, int(0.05 * px) + 2),
-            bx.edge_border(rgb.transpose(1, 0, 2)[:, : yb[1]][:, ::-1], ref, thr, int(0.05 * py) + 2),
+            bx.edge_border(rgb[:, xb[0] :], ref, thr, int(0.05 * px) + 2, step=True),
+            bx.edge_border(rgb.transpose(1, 0, 2)[:, yb[0] :], ref, thr, int(0.05 * py) + 2, step=True),
+            bx.edge_border(rgb[:, : xb[1]][:, ::-1], ref, thr, int(0.05 * px) + 2, step=True),
+            bx.edge_border(rgb.transpose(1, 0, 2)[:, : yb[1]][:, ::-1], ref, thr, int(0.05 * py) + 2, step=True),
         ]
     boxes, cells = [], []
     for r in range(yfit.n):

@@ -262,11 +262,26 @@ def uniform_runs(lines: np.ndarray, a: int, b: int, ref: np.ndarray, thr: float)
     return (share >= 0.85) & unlike, (share >= 0.5) & unlike
 
 
-def divider_run(lines: np.ndarray, nominal: float, radius: float, ref: np.ndarray, thr: float, grow: int = 0):
+def _line_colour(lines: np.ndarray, i: int) -> np.ndarray:
+    return np.median(lines[_sample(lines.shape[0]), i].astype(np.float32), axis=0)
+
+
+def _stands_out(lines: np.ndarray, s: int, e: int, thr: float) -> bool:
+    """The run [s, e) differs from the lines just outside it: a drawn line, not a stretch of a gradient."""
+    inside = _line_colour(lines, (s + e - 1) // 2)
+    out = [_line_colour(lines, i) for i in (s - 1, e) if 0 <= i < lines.shape[1]]
+    return not out or max(float(_cheb(inside, o)) for o in out) > 2 * thr
+
+
+def divider_run(lines: np.ndarray, nominal: float, radius: float, ref: np.ndarray, thr: float, grow: int = 0,
+                step: bool = False):
     """(end of the cell before, start of the cell after) of a divider line/gutter near ``nominal``, or None.
 
     A divider is a run of uniform lines of a colour unlike the cells' background
     ``ref``, across the whole band: a black cross, a guide-grid frame, a gutter.
+    With ``step``, it must also differ from the lines either side of it (a
+    background gradient is uniform along each line, and unlike ``ref`` far
+    from where ``ref`` was taken).
     """
     length = lines.shape[1]
     lo_, hi_ = nominal - radius, nominal + radius
@@ -284,10 +299,12 @@ def divider_run(lines: np.ndarray, nominal: float, radius: float, ref: np.ndarra
             s -= 1
         if e < b and part[e - a]:
             e += 1
+    if step and not _stands_out(lines, s, e, thr):
+        return None
     return s, e
 
 
-def edge_border(lines: np.ndarray, ref: np.ndarray, thr: float, cap: int) -> int:
+def edge_border(lines: np.ndarray, ref: np.ndarray, thr: float, cap: int, step: bool = False) -> int:
     """Uniform lines unlike ``ref`` from the start of ``lines``: a frame line or border to leave out."""
     cap = min(cap, lines.shape[1])
     if cap <= 0:
@@ -298,4 +315,6 @@ def edge_border(lines: np.ndarray, ref: np.ndarray, thr: float, cap: int) -> int
         k += 1
     if k and k < cap and part[k]:
         k += 1
+    if step and k and not _stands_out(lines, 0, k, thr):
+        return 0
     return k
