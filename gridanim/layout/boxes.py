@@ -47,10 +47,12 @@ def _cross2(fg: np.ndarray) -> np.ndarray:
 
 
 def _free_cut(cross: np.ndarray, nominal: float, radius: float, tol: int, alt: float | None = None,
-              exact: np.ndarray | None = None) -> int | None:
+              exact: np.ndarray | None = None, line: np.ndarray | None = None) -> int | None:
     """A cut no subject runs across, near ``nominal`` (None when there is none within ``radius``).
 
-    Inside a narrow gap the cut goes where the fewest pixels touch across it (``exact``).
+    Inside a narrow gap the cut goes where the fewest pixels touch across it (``exact``). In a gap one
+    line wide, the line the cut starts the next cell on (``line``: foreground per line) counts too, one
+    line either side.
     """
     c = _free_cut_run(cross, nominal, radius, tol, alt)
     if c is None or exact is None:
@@ -58,7 +60,11 @@ def _free_cut(cross: np.ndarray, nominal: float, radius: float, tol: int, alt: f
     c, (lo, hi), kept = c
     if kept or exact[c] == 0:
         return c
-    win = exact[lo : hi + 1].astype(np.float64) + 1e-3 * np.abs(np.arange(lo, hi + 1) - c)
+    cost = exact.astype(np.float64)
+    if line is not None and hi - lo < 2:
+        lo, hi = max(1, lo - 1), min(len(exact) - 2, hi + 1)
+        cost = cost + np.concatenate([line, [0]])
+    win = cost[lo : hi + 1] + 1e-3 * np.abs(np.arange(lo, hi + 1) - c)
     return lo + int(np.argmin(win))
 
 
@@ -109,10 +115,11 @@ def shared_cuts(fg: np.ndarray, nominal: list[float], alts: list[float], pitch: 
     radius = 0.3 * pitch
     cross = _cross(fg)
     exact = _cross2(fg)
+    line = fg.sum(axis=0)
     tol = max(1, h // 150)
     straight, bent = [], {}
     for k, (nom, alt) in enumerate(zip(nominal, alts, strict=False)):
-        c = _free_cut(cross, nom, radius, tol, alt, exact)
+        c = _free_cut(cross, nom, radius, tol, alt, exact, line)
         if c is None:
             bent[k] = nom
             c = _min_cost_cut(cross, nom, radius)
@@ -188,14 +195,14 @@ def divider_cut(lines: np.ndarray, nominal: float, radius: float, colour: np.nda
         return None
     run = min(runs, key=lambda r: 0 if r[0] <= nominal <= r[1] else min(abs(r[0] - nominal), abs(r[1] - nominal)))
     s, e = run
-    # a frame line is at most 3 lines wide; more uniform lines are the panel's own (a flat sky)
+    # a frame line is at most 3 lines of one colour; more are the panel's own (a flat sky)
     k = 0
-    while k < 4 and s - 1 - k >= a and thin[s - 1 - k - a]:
+    while k < 4 and s - 1 - k >= a and thin[s - 1 - k - a] and _cheb(med[s - 1 - k - a], med[s - 1 - a]) < thr:
         k += 1
     if 0 < k < 4 and s - 1 - k >= a:
         s -= k
     k = 0
-    while k < 4 and e + k < b and thin[e + k - a]:
+    while k < 4 and e + k < b and thin[e + k - a] and _cheb(med[e + k - a], med[e - a]) < thr:
         k += 1
     if 0 < k < 4 and e + k < b:
         e += k
@@ -228,6 +235,9 @@ def border_walk(lines: np.ndarray, colour: np.ndarray, thr: float, interior: np.
     unlike = _cheb(med, interior) > 2 * thr
     divider = near >= 0.6
     border = divider | (uniform & unlike)  # margins, frame and guide lines of any colour
+    for i in np.flatnonzero(uniform & ~border):  # a thin guide line of any colour drawn across a margin
+        if divider[max(0, i - 3) : i].any() and divider[i + 1 : i + 4].any():
+            border[i] = True
     k = 0
     while k < cap and border[k]:
         k += 1
@@ -238,7 +248,15 @@ def border_walk(lines: np.ndarray, colour: np.ndarray, thr: float, interior: np.
         while k_div < k and divider[k_div]:
             k_div += 1
         if k >= cap or float(_cheb(med[k], med[k - 1])) <= thr:
-            k = k_div
+            # back to the last step that only divider-coloured stretches and thin lines lie before
+            steps = [0] + [i for i in range(1, k) if float(_cheb(med[i], med[i - 1])) > thr] + [k]
+            best = k_div
+            for j in range(1, len(steps) - 1):
+                a, b = steps[j - 1], steps[j]
+                if not (divider[a:b].all() or b - a <= 3):
+                    break
+                best = max(best, b)
+            k = best
     if frame_w > 0:
         # a frame line of the divider colour (at most ``frame_w`` wide) beyond a caption, a blurred
         # edge or a margin that is not uniform: the panel starts inside it
