@@ -286,7 +286,7 @@ def _general(rgb, alpha, rows, cols) -> Layout:
     colour = _separator_colour(col_prof, row_prof, xcuts_w, ycuts_w)
     alpha_sheet = fg is not None and work.bg is None
     raw = [[xcuts_w[c], ycuts_w[r], xcuts_w[c + 1], ycuts_w[r + 1]] for r in range(yfit.n) for c in range(xfit.n)]
-    if not alpha_sheet and colour is not None and _panelled(img, raw, colour, thr):
+    if not alpha_sheet and colour is not None and _panelled(img, raw, colour, thr, work.bg):
         kind = "divided"
     elif fg is not None and (alpha_sheet or _background_inside(fg, raw) >= 0.3):
         kind = "background"
@@ -384,7 +384,8 @@ def _shared_boxes(rgb, fg, xfit, yfit, xb, yb, s, ref, thr):
     def dividers(lines, nominal, pitch):
         if lines is None:
             return [None] * len(nominal)
-        return [bx.divider_run(lines, c, max(4.0, 0.06 * pitch), ref, thr, int(0.2 * pitch)) for c in nominal]
+        return [bx.divider_run(lines, c, max(4.0, 0.06 * pitch), ref, thr, int(0.2 * pitch), step=True)
+                for c in nominal]
 
     dx, dy = dividers(cols_lines, ex, px), dividers(rows_lines, ey, py)
     ys, _ = bx.shared_cuts(fg.T, ey, ay, py, [])
@@ -398,10 +399,10 @@ def _shared_boxes(rgb, fg, xfit, yfit, xb, yb, s, ref, thr):
     edge = [0, 0, 0, 0]
     if ref is not None:
         edge = [
-            bx.edge_border(rgb[:, xb[0] :], ref, thr, int(0.05 * px) + 2),
-            bx.edge_border(rgb.transpose(1, 0, 2)[:, yb[0] :], ref, thr, int(0.05 * py) + 2),
-            bx.edge_border(rgb[:, : xb[1]][:, ::-1], ref, thr, int(0.05 * px) + 2),
-            bx.edge_border(rgb.transpose(1, 0, 2)[:, : yb[1]][:, ::-1], ref, thr, int(0.05 * py) + 2),
+            bx.edge_border(rgb[:, xb[0] :], ref, thr, int(0.05 * px) + 2, step=True),
+            bx.edge_border(rgb.transpose(1, 0, 2)[:, yb[0] :], ref, thr, int(0.05 * py) + 2, step=True),
+            bx.edge_border(rgb[:, : xb[1]][:, ::-1], ref, thr, int(0.05 * px) + 2, step=True),
+            bx.edge_border(rgb.transpose(1, 0, 2)[:, : yb[1]][:, ::-1], ref, thr, int(0.05 * py) + 2, step=True),
         ]
     boxes, cells = [], []
     for r in range(yfit.n):
@@ -470,6 +471,11 @@ def _cut_boxes(rgb, img, fg, tol, xfit, yfit, xb, yb, s, kind, colour, thr):
         spans = sides(lines, ycol[c], yb, py, yfit.n)
         yspans.append(spans if kind == "divided" else bx.plate_edges(lines, spans, interior, thr, cap_y))
 
+    def frame_width(spans, pitch):
+        gaps = [sp[k + 1][0] - sp[k][1] for sp in spans for k in range(len(sp) - 1)]
+        return int(1.5 * max(gaps)) + 2 if gaps else max(3, int(0.03 * pitch))
+
+    fw_x, fw_y = frame_width(xspans, px), frame_width(yspans, py)
     boxes, cells = [], []
     for r in range(yfit.n):
         for c in range(xfit.n):
@@ -478,14 +484,14 @@ def _cut_boxes(rgb, img, fg, tol, xfit, yfit, xb, yb, s, kind, colour, thr):
                 cap_x, cap_y = int(0.3 * px), int(0.3 * py)
                 band = rgb[max(y0, 0) : y1]
                 if c == 0:
-                    x0 += bx.border_walk(band[:, x0:], colour, thr, interior, cap_x)
+                    x0 += bx.border_walk(band[:, x0:], colour, thr, interior, cap_x, fw_x)
                 if c == xfit.n - 1:
-                    x1 -= bx.border_walk(band[:, :x1][:, ::-1], colour, thr, interior, cap_x)
+                    x1 -= bx.border_walk(band[:, :x1][:, ::-1], colour, thr, interior, cap_x, fw_x)
                 colband = rgb[:, x0:x1].transpose(1, 0, 2)
                 if r == 0:
-                    y0 += bx.border_walk(colband[:, y0:], colour, thr, interior, cap_y)
+                    y0 += bx.border_walk(colband[:, y0:], colour, thr, interior, cap_y, fw_y)
                 if r == yfit.n - 1:
-                    y1 -= bx.border_walk(colband[:, :y1][:, ::-1], colour, thr, interior, cap_y)
+                    y1 -= bx.border_walk(colband[:, :y1][:, ::-1], colour, thr, interior, cap_y, fw_y)
             x0, y0 = int(np.clip(x0, 0, w - 1)), int(np.clip(y0, 0, h - 1))
             x1, y1 = int(np.clip(x1, x0 + 1, w)), int(np.clip(y1, y0 + 1, h))
             boxes.append((x0, y0, x1 - x0, y1 - y0))
@@ -506,24 +512,53 @@ def _separator_colour(prof_x, prof_y, xcuts: list[int], ycuts: list[int]) -> np.
     def at(p, c):
         return min(c, len(p.strip) - 1)
 
-    cols = [prof_x.colour[at(prof_x, c)] for c in xcuts if prof_x.strip[at(prof_x, c)] >= 0.5]
-    cols += [prof_y.colour[at(prof_y, c)] for c in ycuts if prof_y.strip[at(prof_y, c)] >= 0.5]
-    return _median0(np.array(cols)) if cols else None
+    # the interior cuts first: the outer bounds may be a margin of another colour than the dividers;
+    # a few lines either side too, so a guide line drawn down a gutter does not outvote the gutter
+    for xs, ys in ((xcuts[1:-1], ycuts[1:-1]), (xcuts, ycuts)):
+        cols = []
+        for p, cs in ((prof_x, xs), (prof_y, ys)):
+            uniform = p.strip if p.uniform is None else p.uniform
+            for c in cs:
+                if uniform[at(p, c)] < 0.5:
+                    continue
+                for d in (-3, 0, 3):
+                    i = min(max(c + d, 0), len(p.strip) - 1)
+                    if uniform[i] >= 0.5:
+                        cols.append(p.colour[i])
+        if cols:
+            arr = np.array(cols, dtype=np.float32)
+            votes = [(_cheb(arr, c) < 24).sum() for c in arr]
+            top = max(votes)
+            return _median0(arr[[_cheb(arr, arr[i]) < 24 for i, v in enumerate(votes) if v == top][0]])
+    return None
 
 
-def _panelled(img: np.ndarray, boxes: list[list[int]], colour: np.ndarray, thr: float) -> bool:
+def _panelled(img: np.ndarray, boxes: list[list[int]], colour: np.ndarray, thr: float, bg=None) -> bool:
     """True when the separator colour is absent from the cells' interiors.
 
     Gutters between panels are; the background between sprites is not (it
     surrounds every subject), and must not be trimmed away.
     """
-    shares = []
+    shares, meds = [], []
     for x0, y0, x1, y1 in boxes:
         cw, ch = x1 - x0, y1 - y0
         inner = img[y0 + ch * 3 // 20 : y1 - ch * 3 // 20 : 2, x0 + cw * 3 // 20 : x1 - cw * 3 // 20 : 2]
         if inner.size:
             shares.append(float((_cheb(inner, colour) < thr).mean()))
-    return bool(shares) and _median1(shares) < 0.08
+            meds.append(_median0(inner.reshape(-1, 3)[::4]))
+    if not shares:
+        return False
+    share = _median1(shares)
+    if share < 0.08:
+        return True
+    # dark lines between photos of dark subjects (silhouettes): the lines are far from what most of each
+    # panel is, and still rarer than a background is between sprites -- which also surrounds the sheet
+    if share >= 0.25 or float(_cheb(_median0(np.array(meds, dtype=np.float32)), colour)) <= 96:
+        return False
+    if bg is not None and min(float(_cheb(c, colour)) for c in bg) <= 2 * thr:
+        return False
+    ring = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]]).astype(np.float32)
+    return float(_cheb(_median0(ring), colour)) > thr
 
 
 _ = _background_model  # re-exported for tests and tools

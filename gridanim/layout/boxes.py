@@ -47,10 +47,12 @@ def _cross2(fg: np.ndarray) -> np.ndarray:
 
 
 def _free_cut(cross: np.ndarray, nominal: float, radius: float, tol: int, alt: float | None = None,
-              exact: np.ndarray | None = None) -> int | None:
+              exact: np.ndarray | None = None, line: np.ndarray | None = None) -> int | None:
     """A cut no subject runs across, near ``nominal`` (None when there is none within ``radius``).
 
-    Inside a narrow gap the cut goes where the fewest pixels touch across it (``exact``).
+    Inside a narrow gap the cut goes where the fewest pixels touch across it (``exact``). In a gap one
+    line wide, the line the cut starts the next cell on (``line``: foreground per line) counts too, one
+    line either side.
     """
     c = _free_cut_run(cross, nominal, radius, tol, alt)
     if c is None or exact is None:
@@ -58,7 +60,11 @@ def _free_cut(cross: np.ndarray, nominal: float, radius: float, tol: int, alt: f
     c, (lo, hi), kept = c
     if kept or exact[c] == 0:
         return c
-    win = exact[lo : hi + 1].astype(np.float64) + 1e-3 * np.abs(np.arange(lo, hi + 1) - c)
+    cost = exact.astype(np.float64)
+    if line is not None and hi - lo < 2:
+        lo, hi = max(1, lo - 1), min(len(exact) - 2, hi + 1)
+        cost = cost + np.concatenate([line, [0]])
+    win = cost[lo : hi + 1] + 1e-3 * np.abs(np.arange(lo, hi + 1) - c)
     return lo + int(np.argmin(win))
 
 
@@ -109,10 +115,11 @@ def shared_cuts(fg: np.ndarray, nominal: list[float], alts: list[float], pitch: 
     radius = 0.3 * pitch
     cross = _cross(fg)
     exact = _cross2(fg)
+    line = fg.sum(axis=0)
     tol = max(1, h // 150)
     straight, bent = [], {}
     for k, (nom, alt) in enumerate(zip(nominal, alts, strict=False)):
-        c = _free_cut(cross, nom, radius, tol, alt, exact)
+        c = _free_cut(cross, nom, radius, tol, alt, exact, line)
         if c is None:
             bent[k] = nom
             c = _min_cost_cut(cross, nom, radius)
@@ -270,13 +277,36 @@ def divider_cut(lines: np.ndarray, nominal: float, radius: float, colour: np.nda
     b = int(min(length, np.ceil(hi_ + grow)))
     if b <= a:
         return None
-    win = lines[_sample(lines.shape[0]), a:b].astype(np.float32)
+    raw = np.ascontiguousarray(lines[_sample(lines.shape[0]), a:b])
+    win = raw.astype(np.float32)
     near = (_cheb(win, colour) < thr * 1.5).mean(axis=0)
-    runs = [(a + s, a + e) for s, e in _runs(near >= 0.6) if a + e >= lo_ and a + s <= hi_]
+    # thin uniform lines of another colour: a guide line inside the gutter, a frame line along it
+    med = _median_lines(raw) if raw.dtype == np.uint8 else np.median(win, axis=0)
+    thin = ((_cheb(win, med[None]) < thr).mean(axis=0) >= 0.85) & (near < 0.6)
+    good = near >= 0.6
+    runs = _runs(good)
+    merged = []
+    for r in runs:
+        if merged and r[0] - merged[-1][1] <= 3 and thin[merged[-1][1] : r[0]].all():
+            merged[-1] = (merged[-1][0], r[1])
+        else:
+            merged.append(r)
+    runs = [(a + s, a + e) for s, e in merged if a + e >= lo_ and a + s <= hi_]
     if not runs:
         return None
     run = min(runs, key=lambda r: 0 if r[0] <= nominal <= r[1] else min(abs(r[0] - nominal), abs(r[1] - nominal)))
     s, e = run
+    # a frame line is at most 3 lines of one colour; more are the panel's own (a flat sky)
+    k = 0
+    while k < 4 and s - 1 - k >= a and thin[s - 1 - k - a] and _cheb(med[s - 1 - k - a], med[s - 1 - a]) < thr:
+        k += 1
+    if 0 < k < 4 and s - 1 - k >= a:
+        s -= k
+    k = 0
+    while k < 4 and e + k < b and thin[e + k - a] and _cheb(med[e + k - a], med[e - a]) < thr:
+        k += 1
+    if 0 < k < 4 and e + k < b:
+        e += k
     # blurred edges of the line (JPEG, anti-aliasing): up to 2 lines each side that are partly divider
     for _ in range(2):
         if s - 1 >= a and near[s - 1 - a] >= 0.35:
@@ -287,8 +317,14 @@ def divider_cut(lines: np.ndarray, nominal: float, radius: float, colour: np.nda
     return s, e
 
 
-def border_walk(lines: np.ndarray, colour: np.ndarray, thr: float, interior: np.ndarray, cap: int) -> int:
-    """How many lines from the start of ``lines`` (band, L, 3) are border: divider colour or uniform non-panel strips."""
+def border_walk(lines: np.ndarray, colour: np.ndarray, thr: float, interior: np.ndarray, cap: int,
+                frame_w: int = 0) -> int:
+    """How many lines from the start of ``lines`` (band, L, 3) are border: divider colour or uniform non-panel strips.
+
+    Lines of the divider colour always are; other uniform lines (a paper margin, guide lines) only when
+    they end in a step to the panel. With ``frame_w``, the outermost divider-coloured line at most that
+    wide within ``cap`` is the frame, whatever lies outside it.
+    """
     cap = min(cap, lines.shape[1])
     if cap <= 0:
         return 0
@@ -298,11 +334,37 @@ def border_walk(lines: np.ndarray, colour: np.ndarray, thr: float, interior: np.
     med = _median_lines(raw) if raw.dtype == np.uint8 else np.median(win, axis=0)  # (cap, 3)
     uniform = (_cheb(win, med[None]) < thr).mean(axis=0) >= 0.9
     unlike = _cheb(med, interior) > 2 * thr
-    paper = _cheb(med, med[0]) < thr  # a margin is one colour from the image edge in
-    border = (near >= 0.6) | (uniform & unlike & paper)
+    divider = near >= 0.6
+    border = divider | (uniform & unlike)  # margins, frame and guide lines of any colour
+    for i in np.flatnonzero(uniform & ~border):  # a thin guide line of any colour drawn across a margin
+        if divider[max(0, i - 3) : i].any() and divider[i + 1 : i + 4].any():
+            border[i] = True
     k = 0
     while k < cap and border[k]:
         k += 1
+    if k > 0 and not divider[:k].all():
+        # a margin of another colour ends in a step to the panel; a flat sky or floor inside the panel
+        # ends where a subject starts (the line goes on in the same colour) or fades (no step)
+        k_div = 0
+        while k_div < k and divider[k_div]:
+            k_div += 1
+        if k >= cap or float(_cheb(med[k], med[k - 1])) <= thr:
+            # back to the last step that only divider-coloured stretches and thin lines lie before
+            steps = [0] + [i for i in range(1, k) if float(_cheb(med[i], med[i - 1])) > thr] + [k]
+            best = k_div
+            for j in range(1, len(steps) - 1):
+                a, b = steps[j - 1], steps[j]
+                if not (divider[a:b].all() or b - a <= 3):
+                    break
+                best = max(best, b)
+            k = best
+    if frame_w > 0:
+        # a frame line of the divider colour (at most ``frame_w`` wide) beyond a caption, a blurred
+        # edge or a margin that is not uniform: the panel starts inside it
+        for s, e in _runs(divider):
+            if e > k and e - s <= frame_w and e < cap:
+                k = int(e)
+                break
     for _ in range(2):  # blur
         if k < cap and near[k] >= 0.35:
             k += 1
@@ -324,11 +386,26 @@ def uniform_runs(lines: np.ndarray, a: int, b: int, ref: np.ndarray, thr: float,
     return (share >= 0.85) & unlike, (share >= 0.5) & unlike
 
 
-def divider_run(lines: np.ndarray, nominal: float, radius: float, ref: np.ndarray, thr: float, grow: int = 0):
+def _line_colour(lines: np.ndarray, i: int) -> np.ndarray:
+    return np.median(lines[_sample(lines.shape[0]), i].astype(np.float32), axis=0)
+
+
+def _stands_out(lines: np.ndarray, s: int, e: int, thr: float) -> bool:
+    """The run [s, e) differs from the lines just outside it: a drawn line, not a stretch of a gradient."""
+    inside = _line_colour(lines, (s + e - 1) // 2)
+    out = [_line_colour(lines, i) for i in (s - 1, e) if 0 <= i < lines.shape[1]]
+    return not out or max(float(_cheb(inside, o)) for o in out) > 2 * thr
+
+
+def divider_run(lines: np.ndarray, nominal: float, radius: float, ref: np.ndarray, thr: float, grow: int = 0,
+                step: bool = False):
     """(end of the cell before, start of the cell after) of a divider line/gutter near ``nominal``, or None.
 
     A divider is a run of uniform lines of a colour unlike the cells' background
     ``ref``, across the whole band: a black cross, a guide-grid frame, a gutter.
+    With ``step``, it must also differ from the lines either side of it (a
+    background gradient is uniform along each line, and unlike ``ref`` far
+    from where ``ref`` was taken).
     """
     length = lines.shape[1]
     lo_, hi_ = nominal - radius, nominal + radius
@@ -346,14 +423,18 @@ def divider_run(lines: np.ndarray, nominal: float, radius: float, ref: np.ndarra
             s -= 1
         if e < b and part[e - a]:
             e += 1
+    if step and not _stands_out(lines, s, e, thr):
+        return None
     return s, e
 
 
-def edge_border(lines: np.ndarray, ref: np.ndarray, thr: float, cap: int, one_colour: bool = False) -> int:
+def edge_border(lines: np.ndarray, ref: np.ndarray, thr: float, cap: int, one_colour: bool = False,
+                step: bool = False) -> int:
     """Uniform lines unlike ``ref`` from the start of ``lines``: a frame line or border to leave out.
 
     With ``one_colour`` (a plate's edge) the border is one colour and ends at a step into the tile: a
-    run of flat paper that fades into the picture is the tile's own margin.
+    run of flat paper that fades into the picture is the tile's own margin. With ``step`` (a shared
+    background) the border must stand out from the lines beside it.
     """
     cap = min(cap, lines.shape[1])
     if cap <= 0:
@@ -365,11 +446,14 @@ def edge_border(lines: np.ndarray, ref: np.ndarray, thr: float, cap: int, one_co
     if not one_colour:
         while k < cap and (full[k] or (part[k] and k + 1 < cap and full[k + 1])):
             k += 1
-        return k + 1 if k and k < cap and part[k] else k
+        k = k + 1 if k and k < cap and part[k] else k
+        if step and k and not _stands_out(lines, 0, k, thr):
+            return 0
+        return k
     # layer by layer (a paper margin, then a frame line): each a uniform run that ends in a step
     done = 0
     while k < cap and (full[k] or (part[k] and k + 1 < cap and full[k + 1])):
-        k0, step = k, None
+        k0, stop = k, None
         for split in (True, False):  # up to its first change of colour, else the whole uniform run
             k = k0
             while k < cap and (full[k] or (part[k] and k + 1 < cap and full[k + 1])):
@@ -377,9 +461,9 @@ def edge_border(lines: np.ndarray, ref: np.ndarray, thr: float, cap: int, one_co
                     break
                 k += 1
             if k > k0 and k < len(med) and float(_cheb(_median0(med[k0:k]), _median0(med[k : k + 4]))) > 2 * thr:
-                step = k
+                stop = k
                 break
-        if step is None:
+        if stop is None:
             break
-        done = k = step
+        done = k = stop
     return done + 1 if done and done < cap and part[done] and not full[done] else done

@@ -277,6 +277,7 @@ class _Profile:
     colour: np.ndarray  # median colour of each line (n, 3)
     content: np.ndarray  # foreground (or detail) amount per line
     has_fg: bool = False  # content is a foreground share (a background model or alpha exists)
+    uniform: np.ndarray | None = None  # strip before content running across it is discounted
 
 
 def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
@@ -291,6 +292,8 @@ def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
     dev = _cheb(sub, med[None])
     strip = _share(dev < max(16.0, tol * 0.6))
     strip = np.clip((strip - 0.75) / 0.2, 0, 1)
+    # the same at a fixed tolerance: a wide background tolerance (a painted checkerboard) makes every line "uniform"
+    uniform = strip if tol * 0.6 <= 16.0 else np.clip((_share(dev < 16.0) - 0.75) / 0.2, 0, 1)
 
     # seam: a step between two columns along most of their length
     d = np.abs(np.diff(sub.astype(np.int16) if exact else sub, axis=1))
@@ -345,5 +348,5 @@ def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
     else:
         content = 1.0 - strip
         sep = np.maximum(strip, seam)
-    return _Profile(sep=sep, strip=strip, colour=med, content=content, has_fg=fg is not None)
+    return _Profile(sep=sep, strip=strip, colour=med, content=content, has_fg=fg is not None, uniform=uniform)
 
