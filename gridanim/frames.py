@@ -62,7 +62,7 @@ class Cut:
     alphas: list[np.ndarray] | None
     pads: list[tuple[int, int, int, int]]
     backgrounds: list[tuple[int, int, int]]
-    background: str
+    background: str  # transparent | flat | textured, or unmeasured when no frame needed padding
     anchor: str
 
 
@@ -320,10 +320,14 @@ def cut_frames(rgb: Frame, layout, *, inset: int = 0, alpha: np.ndarray | None =
     H = max(y1 - y0 for _, y0, _, y1 in crops)
     pieces = [rgb[y0:y1, x0:x1] for x0, y0, x1, y1 in crops]
     apieces = None if alpha is None else [alpha[y0:y1, x0:x1] for x0, y0, x1, y1 in crops]
-    cells = [_cell_background(p, None if apieces is None else apieces[k]) for k, p in enumerate(pieces)]
-    kind = _majority_kind(cells)
     uneven = any(p.shape[0] != H or p.shape[1] != W for p in pieces)
     chosen = "centre" if anchor == "auto" and not uneven else anchor  # nothing to align: skip the subject search
+    if chosen == "centre" and not uneven and apieces is None:  # opaque crops that fill their frames: no padding,
+        # so no background colour to measure (the common AI-grid case; it saves a median per cell)
+        return Cut([np.ascontiguousarray(p) for p in pieces], None, [(0, 0, 0, 0)] * len(pieces), [], "unmeasured",
+                   chosen)
+    cells = [_cell_background(p, None if apieces is None else apieces[k]) for k, p in enumerate(pieces)]
+    kind = _majority_kind(cells)
     subjects: list[_Subject | None] = [None] * len(pieces)
     if chosen != "centre":
         subjects = [
