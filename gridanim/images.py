@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import os
 from dataclasses import dataclass, field
-from typing import Union
 
 import numpy as np
 from PIL import Image
@@ -35,7 +34,7 @@ from .types import Frame
 
 __all__ = ["DOWNSCALE_PIXELS", "MAX_PIXELS", "LoadedImage", "Source", "flatten", "load_image", "to_png_bytes"]
 
-Source = Union[str, os.PathLike, bytes, bytearray, Image.Image, np.ndarray, PendingRead]
+Source = str | os.PathLike | bytes | bytearray | Image.Image | np.ndarray | PendingRead
 
 
 @dataclass

@@ -53,12 +53,12 @@ def draw_cut(rgb: Frame, layout: Layout, *, inset: int = 0, max_side: int = MAX_
         x1, y1 = (x + bw) * scale - 1, (y + bh) * scale - 1
         d.rectangle((x0, y0, x1, y1), outline=OUTLINE, width=line)
         label = str(n)
-        l, t, r, b = d.textbbox((0, 0), label, font=font)
+        left, top, right, bottom = d.textbbox((0, 0), label, font=font)
         pad = max(2, size // 5)
-        bx1 = min(x1, x0 + (r - l) + 2 * pad)
-        by1 = min(y1, y0 + (b - t) + 2 * pad)
+        bx1 = min(x1, x0 + (right - left) + 2 * pad)
+        by1 = min(y1, y0 + (bottom - top) + 2 * pad)
         d.rectangle((x0, y0, bx1, by1), fill=OUTLINE)
-        d.text((x0 + pad - l, y0 + pad - t), label, fill=BADGE_TEXT, font=font)
+        d.text((x0 + pad - left, y0 + pad - top), label, fill=BADGE_TEXT, font=font)
     return im
 
 

@@ -25,7 +25,6 @@ import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -41,7 +40,7 @@ MIN_SIDE = 8
 # however many visitors upload huge images at once, one ~400 MB buffer is the peak.
 _HUGE = threading.BoundedSemaphore(1)
 
-FileSource = Union[str, os.PathLike, bytes, bytearray, Image.Image]
+FileSource = str | os.PathLike | bytes | bytearray | Image.Image
 
 
 @dataclass

@@ -152,7 +152,7 @@ def test_big_images_of_any_mode_are_shrunk_by_a_whole_factor(mode):
     img = load_image(encode(im, "PNG"), downscale_pixels=10_000)
     assert img.size == (100, 66) or img.size == (100, 67)
     assert img.scale == 3.0
-    assert img.notes == ["the image is 300x200: downscaled to %dx%d for processing" % img.size]
+    assert img.notes == [f"the image is 300x200: downscaled to {img.size[0]}x{img.size[1]} for processing"]
     # the vertical gradient survives: dark at the top, bright at the bottom
     assert img.rgb[1, 50, 0] < 20 and img.rgb[-2, 50, 0] > 235
 
