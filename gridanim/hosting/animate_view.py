@@ -99,9 +99,11 @@ def motion_outputs(view: dict | None) -> tuple:
 
 def table_rows(table: Any) -> list:
     """A Dataframe value (pandas, or the ``{"data": ...}`` dict of an API call, or rows) as a list of rows."""
+    if isinstance(table, dict):  # before pandas: a dict has a ``values`` method too
+        return list(table.get("data") or [])
     if hasattr(table, "values"):
         return table.values.tolist()
-    return list((table or {}).get("data", table) if isinstance(table, dict) else (table or []))
+    return list(table or [])
 
 
 def holds_after_edit(table: Any, view: dict, hold: str = "") -> str:
