@@ -40,9 +40,24 @@ def scale(value) -> int | None:
     return None if not text or text == SCALE_AUTO else int(text)
 
 
-def animate_options(rows=AUTO, cols=AUTO, inset=0, fps=8, order="forward", custom_order=None, drop=None,
-                    stabilize=False, smooth=0, gif_quality="high", gif_max_kb=0, max_size=0, transparent=False,
-                    scale_choice=SCALE_AUTO, inbetween="flow", hold="") -> AnimateOptions:
+def animate_options(
+    rows=AUTO,
+    cols=AUTO,
+    inset=0,
+    fps=8,
+    order="forward",
+    custom_order=None,
+    drop=None,
+    stabilize=False,
+    smooth=0,
+    gif_quality="high",
+    gif_max_kb=0,
+    max_size=0,
+    transparent=False,
+    scale_choice=SCALE_AUTO,
+    inbetween="flow",
+    hold="",
+) -> AnimateOptions:
     """The Animate form as options (validated once, by :class:`AnimateOptions`)."""
     return AnimateOptions(
         rows=count(rows),
@@ -86,8 +101,14 @@ def run(path: str | None, opts: AnimateOptions, sprite_sheet: bool = True) -> tu
     if not path:
         raise InputError(NO_GRID)
     files = session.animate_to_files(path, opts, formats=APP_FORMATS + (("sheet",) if sprite_sheet else ()))
-    return (str(files.files["gif"]), str(files.files["mp4"]), files.downloads, summary.animation_markdown(files),
-            str(files.cut), motion_view(files))
+    return (
+        str(files.files["gif"]),
+        str(files.files["mp4"]),
+        files.downloads,
+        summary.animation_markdown(files),
+        str(files.cut),
+        motion_view(files),
+    )
 
 
 def motion_outputs(view: dict | None) -> tuple:

@@ -70,24 +70,63 @@ def style_changed(style):
         return webform.style_markdown(None), gr.update(value=None, visible=False), *[gr.skip()] * 5
     p = PRESETS.get(style)
     sample = webform.preset_sample(p)
-    return (webform.style_markdown(p), gr.update(value=sample, visible=bool(sample)), p.rows, p.cols, p.shape, p.fps,
-            p.transparent)
+    return (
+        webform.style_markdown(p),
+        gr.update(value=sample, visible=bool(sample)),
+        p.rows,
+        p.cols,
+        p.shape,
+        p.fps,
+        p.transparent,
+    )
 
 
 @gr_errors
 def model_changed(model):
     gif = webform.offers_gif(model)
-    return (gr.update(choices=webform.qualities(model), value=webform.default_quality(model)),
-            gr.update(visible=gif, value="grid"), gr.update(visible=gif))
+    return (
+        gr.update(choices=webform.qualities(model), value=webform.default_quality(model)),
+        gr.update(visible=gif, value="grid"),
+        gr.update(visible=gif),
+    )
 
 
 @gr_errors
-def estimate(prompt=None, style=None, rows=None, cols=None, shape=None, model=None, quality=None, fps=None,
-             partial_images=None, reference=None, layout_guide=None, route="grid", gif_frames=None, transparent=None,
-             stylise_first=False):
+def estimate(
+    prompt=None,
+    style=None,
+    rows=None,
+    cols=None,
+    shape=None,
+    model=None,
+    quality=None,
+    fps=None,
+    partial_images=None,
+    reference=None,
+    layout_guide=None,
+    route="grid",
+    gif_frames=None,
+    transparent=None,
+    stylise_first=False,
+):
     """The live cost estimate of both routes (no network, no key)."""
-    return webform.estimate_markdown(prompt, style, rows, cols, shape, model, quality, fps, partial_images, reference,
-                                     layout_guide, route, gif_frames, transparent, stylise_first)
+    return webform.estimate_markdown(
+        prompt,
+        style,
+        rows,
+        cols,
+        shape,
+        model,
+        quality,
+        fps,
+        partial_images,
+        reference,
+        layout_guide,
+        route,
+        gif_frames,
+        transparent,
+        stylise_first,
+    )
 
 
 def key_hint():
@@ -95,22 +134,55 @@ def key_hint():
 
 
 @gr_errors
-def generate(prompt, style="", rows=3, cols=4, shape="square", model=None, quality=None, fps=8, partial_images=2,
-             reference=None, layout_guide=False, api_key=None, route="grid", gif_frames=9, transparent=None,
-             stylise_first=False, ledger=None, still=None, request: gr.Request = None):
+def generate(
+    prompt,
+    style="",
+    rows=3,
+    cols=4,
+    shape="square",
+    model=None,
+    quality=None,
+    fps=8,
+    partial_images=2,
+    reference=None,
+    layout_guide=False,
+    api_key=None,
+    route="grid",
+    gif_frames=9,
+    transparent=None,
+    stylise_first=False,
+    ledger=None,
+    still=None,
+    request: gr.Request = None,
+):
     """One paid flow (the still first, if asked), streamed, then the grid cut into GIF / MP4 / WebP / frames."""
-    req = webform.form_request(prompt, style, rows, cols, shape, model, quality, fps, partial_images, reference,
-                               layout_guide, route, gif_frames, transparent, stylise_first)
+    req = webform.form_request(
+        prompt,
+        style,
+        rows,
+        cols,
+        shape,
+        model,
+        quality,
+        fps,
+        partial_images,
+        reference,
+        layout_guide,
+        route,
+        gif_frames,
+        transparent,
+        stylise_first,
+    )
     for out in paid.generate_outputs(req, api_key, request, ledger, still):
         yield tuple(out.get(name, gr.skip()) for name in GENERATE_OUTPUTS)
 
 
 @gr_errors
-def stylise_still(prompt, style="", model=None, quality=None, reference=None, api_key=None,
-                  request: gr.Request = None):
+def stylise_still(prompt, style="", model=None, quality=None, reference=None, api_key=None, request: gr.Request = None):
     """Stylise first, step one: the photo as the styled character, to keep (then Generate) or retry (click again)."""
-    req = webform.form_request(prompt, style, None, None, None, model, quality, None, 0, reference, False,
-                               stylise_first=True)
+    req = webform.form_request(
+        prompt, style, None, None, None, model, quality, None, 0, reference, False, stylise_first=True
+    )
     return paid.stylise_outputs(req, api_key, request)
 
 
@@ -143,12 +215,45 @@ def detect(grid, rows=AUTO, cols=AUTO, inset=0):
 
 
 @gr_errors
-def animate_grid(grid, rows=AUTO, cols=AUTO, inset=0, fps=8, order="forward", custom_order=None, drop=None,
-                 stabilize=False, smooth=0, gif_quality="high", gif_max_kb=0, max_size=0, transparent=False,
-                 scale=SCALE_AUTO, sprite_sheet=True, inbetween="flow", hold=""):
+def animate_grid(
+    grid,
+    rows=AUTO,
+    cols=AUTO,
+    inset=0,
+    fps=8,
+    order="forward",
+    custom_order=None,
+    drop=None,
+    stabilize=False,
+    smooth=0,
+    gif_quality="high",
+    gif_max_kb=0,
+    max_size=0,
+    transparent=False,
+    scale=SCALE_AUTO,
+    sprite_sheet=True,
+    inbetween="flow",
+    hold="",
+):
     """Cut a grid into frames and write GIF, MP4, WebP, a frames ZIP and (by default) a sprite sheet ZIP."""
-    opts = animate_view.animate_options(rows, cols, inset, fps, order, custom_order, drop, stabilize, smooth,
-                                        gif_quality, gif_max_kb, max_size, transparent, scale, inbetween, hold)
+    opts = animate_view.animate_options(
+        rows,
+        cols,
+        inset,
+        fps,
+        order,
+        custom_order,
+        drop,
+        stabilize,
+        smooth,
+        gif_quality,
+        gif_max_kb,
+        max_size,
+        transparent,
+        scale,
+        inbetween,
+        hold,
+    )
     return animate_view.run(file_path(grid), opts, bool(sprite_sheet))
 
 

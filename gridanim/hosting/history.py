@@ -61,5 +61,6 @@ def redraw_estimate(request: Any, rid: str | None, frames: str | None) -> str:
         q = prepare_redraw(policy.load_visible(request, rid), frames).quote.estimate
     except GridanimError as e:
         return f"Cannot re-draw: {e}"
-    return (f"Estimated cost of this re-draw: **{q.describe()}** "
-            "(one edit of the whole grid; only these frames are kept)")
+    return (
+        f"Estimated cost of this re-draw: **{q.describe()}** (one edit of the whole grid; only these frames are kept)"
+    )

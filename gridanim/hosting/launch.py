@@ -34,10 +34,14 @@ def launch_options(examples_dir: str | Path) -> dict:
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python app.py", description="Run the gridanim web app.")
-    p.add_argument("--share", action="store_true",
-                   help="also make a public gradio.live link (public to anyone with it; expires after 72 h)")
-    p.add_argument("--host", help="address to listen on (default: $GRADIO_SERVER_NAME, else 127.0.0.1; "
-                   "0.0.0.0 = every interface)")
+    p.add_argument(
+        "--share",
+        action="store_true",
+        help="also make a public gradio.live link (public to anyone with it; expires after 72 h)",
+    )
+    p.add_argument(
+        "--host", help="address to listen on (default: $GRADIO_SERVER_NAME, else 127.0.0.1; 0.0.0.0 = every interface)"
+    )
     p.add_argument("--port", type=int, help="port (default: $GRADIO_SERVER_PORT, else the first free one from 7860)")
     return p.parse_args(argv)
 
@@ -57,8 +61,10 @@ def serve(demo: Any, options: dict, argv=None) -> None:
         kw["server_port"] = args.port
     demo.launch(share=share, prevent_thread_lock=True, **kw)
     if share and not demo.share_url:
-        print("note: no public share link could be made (offline or blocked); still serving locally at "
-              f"{demo.local_url}", flush=True)
+        print(
+            f"note: no public share link could be made (offline or blocked); still serving locally at {demo.local_url}",
+            flush=True,
+        )
     elif share:
         print(f"note: {demo.share_url} is public to anyone who has it and expires after 72 hours", flush=True)
     demo.block_thread()

@@ -40,17 +40,25 @@ def _live(ev: Any, run_dir, partials: int) -> dict:
     return out
 
 
-def generate_outputs(req: GenerationRequest, api_key: str | None, request: Any, ledger: Any = None,
-                     still: str | None = None) -> Iterator[dict]:
+def generate_outputs(
+    req: GenerationRequest, api_key: str | None, request: Any, ledger: Any = None, still: str | None = None
+) -> Iterator[dict]:
     """One generation (the kept still first, if asked), streamed, then the grid cut into GIF / MP4 / WebP / frames."""
     ledger = ledger if isinstance(ledger, CostLedger) else CostLedger()
     prepared = prepare(req)
     kept = policy.load_visible(request, still) if still and req.stylise_first else None
     run_dir = session.new_run_dir()
-    yield {"status": f"Working: sending the request to OpenAI (estimate {prepared.quote.estimate.describe()})…",
-           "ledger": ledger}
-    flow = paid_events(api_key, request, lambda client, billing: pipeline.generate_and_animate(
-        prepared, client, formats=APP_FORMATS, ledger=ledger, billing=billing, heartbeat=1.0, still=kept))
+    yield {
+        "status": f"Working: sending the request to OpenAI (estimate {prepared.quote.estimate.describe()})…",
+        "ledger": ledger,
+    }
+    flow = paid_events(
+        api_key,
+        request,
+        lambda client, billing: pipeline.generate_and_animate(
+            prepared, client, formats=APP_FORMATS, ledger=ledger, billing=billing, heartbeat=1.0, still=kept
+        ),
+    )
     for ev in flow:  # to the end, so the client is closed before the last yield
         if ev.kind != "result":
             yield _live(ev, run_dir, req.partial_images)
@@ -65,8 +73,12 @@ def generate_outputs(req: GenerationRequest, api_key: str | None, request: Any, 
         "files": files.downloads + [str(session.copy_grid(g.grid_path, run_dir=run_dir))],
         "status": summary.event_markdown(ev, 0) + "\n\n" + summary.animation_markdown(files),
         "ledger": ledger,
-        "last": {"id": g.record.id, "rows": files.anim.layout.rows, "cols": files.anim.layout.cols,
-                 "fps": prepared.fps},
+        "last": {
+            "id": g.record.id,
+            "rows": files.anim.layout.rows,
+            "cols": files.anim.layout.cols,
+            "fps": prepared.fps,
+        },
     }
 
 
@@ -77,11 +89,17 @@ def stylise_outputs(req: GenerationRequest, api_key: str | None, request: Any) -
     return str(session.copy_grid(g.grid_path)), summary.cost_markdown(g, None), g.record.id
 
 
-def redraw_outputs(rid: str, frames: str | None, fix: str | None, api_key: str | None,
-                   request: Any) -> tuple[str, str, str, str]:
+def redraw_outputs(
+    rid: str, frames: str | None, fix: str | None, api_key: str | None, request: Any
+) -> tuple[str, str, str, str]:
     """Re-draw some frames of one of this visitor's grids (one masked edit): GIF, MP4, text, new id."""
     parent = policy.load_visible(request, rid)  # another visitor's grid is "not found"
-    *_, ev = paid_events(api_key, request, lambda client, billing: pipeline.redraw_and_animate(
-        parent, frames or "", client, fix=fix or None, formats=APP_FORMATS, billing=billing, heartbeat=None))
+    *_, ev = paid_events(
+        api_key,
+        request,
+        lambda client, billing: pipeline.redraw_and_animate(
+            parent, frames or "", client, fix=fix or None, formats=APP_FORMATS, billing=billing, heartbeat=None
+        ),
+    )
     files = session.result_files(ev)
     return str(files.files["gif"]), str(files.files["mp4"]), summary.redraw_markdown(ev), ev.record.id
