@@ -35,8 +35,13 @@ from ..images import LoadedImage, load_image
 from ..layout import Layout, detect_layout
 from ..overlay import save_cut
 
-NAMES = {"gif": "animation.gif", "mp4": "animation.mp4", "webp": "animation.webp", "zip": "frames.zip",
-         "sheet": "sprite_sheet.zip"}
+NAMES = {
+    "gif": "animation.gif",
+    "mp4": "animation.mp4",
+    "webp": "animation.webp",
+    "zip": "frames.zip",
+    "sheet": "sprite_sheet.zip",
+}
 CUT_NAME = "grid_cut.png"
 MAX_AGE_S = 3600
 ENV_ROOT = "GRIDANIM_APP_TMP"
@@ -74,8 +79,6 @@ def new_run_dir(root: Path | None = None) -> Path:
     return d
 
 
-
-
 def write_bytes(run_dir: Path, name: str, data: bytes) -> Path:
     """One file in a run folder (a live preview, a saved image shown before its animation)."""
     p = run_dir / name
@@ -109,7 +112,9 @@ def _load(source: Any) -> LoadedImage:
     return source if isinstance(source, LoadedImage) else load_image(source)
 
 
-def preview_cut(source: Any, rows: int | None = None, cols: int | None = None, inset: int = 0, *, run_dir: Path | None = None) -> Preview:
+def preview_cut(
+    source: Any, rows: int | None = None, cols: int | None = None, inset: int = 0, *, run_dir: Path | None = None
+) -> Preview:
     """Detect the layout (``rows``/``cols`` as a manual override) and draw it."""
     img = _load(source)
     layout = detect_layout(img.rgb, img.alpha, rows=rows, cols=cols)

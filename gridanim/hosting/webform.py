@@ -28,8 +28,23 @@ def file_path(value) -> str | None:
     return str(value)
 
 
-def form_request(prompt, style, rows, cols, shape, model, quality, fps, partial_images, reference, layout_guide,
-                 route="grid", gif_frames=None, transparent=None, stylise_first=False) -> GenerationRequest:
+def form_request(
+    prompt,
+    style,
+    rows,
+    cols,
+    shape,
+    model,
+    quality,
+    fps,
+    partial_images,
+    reference,
+    layout_guide,
+    route="grid",
+    gif_frames=None,
+    transparent=None,
+    stylise_first=False,
+) -> GenerationRequest:
     """The Generate form as a request; ``transparent=None`` lets the style preset decide."""
     ref = file_path(reference)
     return GenerationRequest(
@@ -89,8 +104,10 @@ def style_markdown(preset) -> str:
 
 def history_note(count: int, private: bool, where: str) -> str:
     if private:
-        return (f"Your {count} saved generation(s) in this session (each visitor sees only their own). "
-                "Open one in Animate for free.")
+        return (
+            f"Your {count} saved generation(s) in this session (each visitor sees only their own). "
+            "Open one in Animate for free."
+        )
     if count:
         return f"{count} saved generation(s) in `{where}`. Pick one, then open it in Animate (free: no new request)."
     return f"No generations yet in `{where}`. Grids you generate are saved there with their settings and cost."
@@ -103,14 +120,44 @@ def default_quality(model_id: str | None) -> str:
     return default if default in choices else choices[0]
 
 
-def estimate_markdown(prompt, style, rows, cols, shape, model, quality, fps, partial_images, reference, layout_guide,
-                      route="grid", gif_frames=None, transparent=None, stylise_first=False) -> str:
+def estimate_markdown(
+    prompt,
+    style,
+    rows,
+    cols,
+    shape,
+    model,
+    quality,
+    fps,
+    partial_images,
+    reference,
+    layout_guide,
+    route="grid",
+    gif_frames=None,
+    transparent=None,
+    stylise_first=False,
+) -> str:
     """The live cost estimate of both routes for the Generate form (no network, no key)."""
     from ..generation.generate import route_quotes
     from .summary import routes_markdown
 
-    req = form_request(prompt or ESTIMATE_PLACEHOLDER, style, rows, cols, shape, model, quality, fps, partial_images,
-                       reference, layout_guide, route, gif_frames, transparent, stylise_first)
+    req = form_request(
+        prompt or ESTIMATE_PLACEHOLDER,
+        style,
+        rows,
+        cols,
+        shape,
+        model,
+        quality,
+        fps,
+        partial_images,
+        reference,
+        layout_guide,
+        route,
+        gif_frames,
+        transparent,
+        stylise_first,
+    )
     return routes_markdown(route_quotes(req), req.route)
 
 
