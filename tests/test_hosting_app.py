@@ -306,7 +306,7 @@ def test_paid_and_free_events_have_their_own_limits_and_the_app_is_capped():
 def test_history_handler_on_a_space_lists_only_the_visitors_own(monkeypatch, data_dir):
     from types import SimpleNamespace
 
-    import app
+    from gridanim.hosting import handlers
     from gridanim.hosting.policy import claim
     from gridanim.hosting.storage import save_generation
 
@@ -318,7 +318,7 @@ def test_history_handler_on_a_space_lists_only_the_visitors_own(monkeypatch, dat
 
     claim(save_generation(png, {"prompt": "alice"}), visitor("203.0.113.7"))
     claim(save_generation(png, {"prompt": "bob"}), visitor("198.51.100.4"))
-    items, ids, note, *_ = app.history_list(visitor("203.0.113.7"))
+    items, ids, note, *_ = handlers.history_list(visitor("203.0.113.7"))
     assert len(items) == len(ids) == 1 and "each visitor sees only their own" in note
     with pytest.raises(Exception, match="of yours"):
-        app.history_open(app.history_list(visitor("198.51.100.4"))[1][0], visitor("203.0.113.7"))
+        handlers.history_open(handlers.history_list(visitor("198.51.100.4"))[1][0], visitor("203.0.113.7"))

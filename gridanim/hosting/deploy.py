@@ -33,13 +33,34 @@ TOKEN_ENV = "HF_TOKEN"
 SECRET = "OPENAI_API_KEY"
 
 IGNORE_PATTERNS = [
-    ".*/**", "**/.*/**",  # every hidden folder: .git, .venv, tool caches (.ruff_cache, .mypy_cache, ...)
-    ".git/**", "**/.git/**", ".github/**", ".venv/**", "venv/**", ".cache/**",
-    "tests/**", "bench/**", ".benchmarks/**", ".ci/**", "scripts/**",
-    "__pycache__/**", "**/__pycache__/**", "*.pyc", "*.egg-info/**",
-    ".gradio/**", ".pytest_cache/**", "test-artifacts/**", "outputs/**",
-    "*.gif", "*.mp4", "*.log",
-    ".env", ".env.*", "**/.env", "**/.env.*",
+    ".*/**",
+    "**/.*/**",  # every hidden folder: .git, .venv, tool caches (.ruff_cache, .mypy_cache, ...)
+    ".git/**",
+    "**/.git/**",
+    ".github/**",
+    ".venv/**",
+    "venv/**",
+    ".cache/**",
+    "tests/**",
+    "bench/**",
+    ".benchmarks/**",
+    ".ci/**",
+    "scripts/**",
+    "__pycache__/**",
+    "**/__pycache__/**",
+    "*.pyc",
+    "*.egg-info/**",
+    ".gradio/**",
+    ".pytest_cache/**",
+    "test-artifacts/**",
+    "outputs/**",
+    "*.gif",
+    "*.mp4",
+    "*.log",
+    ".env",
+    ".env.*",
+    "**/.env",
+    "**/.env.*",
     "requirements-dev.txt",
 ]
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -50,7 +71,9 @@ class DeployError(GridanimError):
     """The Space could not be created or updated."""
 
 
-def files_to_upload(folder: str | os.PathLike = PROJECT_ROOT, ignore_patterns: list[str] = IGNORE_PATTERNS) -> list[str]:
+def files_to_upload(
+    folder: str | os.PathLike = PROJECT_ROOT, ignore_patterns: list[str] = IGNORE_PATTERNS
+) -> list[str]:
     """Relative ``/`` paths ``upload_folder`` would send, sorted (no network)."""
     root = Path(folder).expanduser().resolve()
     if not root.is_dir():
@@ -71,10 +94,14 @@ def check_front_matter(folder: str | os.PathLike) -> None:
     try:
         text = readme.read_text("utf-8")
     except OSError:
-        raise InputError(f"{readme} is missing: a Space needs README.md with front matter (sdk: gradio, app_file: app.py)") from None
+        raise InputError(
+            f"{readme} is missing: a Space needs README.md with front matter (sdk: gradio, app_file: app.py)"
+        ) from None
     m = _FRONT_MATTER.match(text)
     if not m or not re.search(r"^sdk:\s*gradio\s*$", m.group(1), re.M):
-        raise InputError(f"{readme} has no Space front matter with 'sdk: gradio': add the --- block at the top (see the README)")
+        raise InputError(
+            f"{readme} has no Space front matter with 'sdk: gradio': add the --- block at the top (see the README)"
+        )
 
 
 def _transport_errors() -> tuple[type[BaseException], ...]:
@@ -96,8 +123,15 @@ def space_url(repo_id: str) -> str:
     return f"{endpoint}/spaces/{repo_id}"
 
 
-def deploy(repo_id: str, *, folder: str | os.PathLike = PROJECT_ROOT, private: bool = False, token: str | None = None,
-           openai_key: str | None = None, message: str = "Deploy gridanim") -> dict:
+def deploy(
+    repo_id: str,
+    *,
+    folder: str | os.PathLike = PROJECT_ROOT,
+    private: bool = False,
+    token: str | None = None,
+    openai_key: str | None = None,
+    message: str = "Deploy gridanim",
+) -> dict:
     """Create or update the Space; returns a report (never containing the key)."""
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
@@ -105,15 +139,23 @@ def deploy(repo_id: str, *, folder: str | os.PathLike = PROJECT_ROOT, private: b
     check_repo_id(repo_id)
     check_front_matter(folder)
     if not token:
-        raise DeployError(f"{TOKEN_ENV} is not set: create a write token at huggingface.co/settings/tokens and export {TOKEN_ENV}=hf_...")
+        raise DeployError(
+            f"{TOKEN_ENV} is not set: create a write token at huggingface.co/settings/tokens "
+            f"and export {TOKEN_ENV}=hf_..."
+        )
     files = files_to_upload(folder)
     api = HfApi(token=token, endpoint=os.environ.get("HF_ENDPOINT") or None)  # read per call, not at import
     step = "create the Space"
     try:
         url = api.create_repo(repo_id, repo_type="space", space_sdk="gradio", private=private, exist_ok=True)
         step = "upload the files"
-        commit = api.upload_folder(repo_id=repo_id, repo_type="space", folder_path=str(folder),
-                                   ignore_patterns=IGNORE_PATTERNS, commit_message=message)
+        commit = api.upload_folder(
+            repo_id=repo_id,
+            repo_type="space",
+            folder_path=str(folder),
+            ignore_patterns=IGNORE_PATTERNS,
+            commit_message=message,
+        )
         if openai_key:
             step = f"set the {SECRET} secret"
             api.add_space_secret(repo_id, SECRET, openai_key, description="used by gridanim to generate grids")
@@ -122,7 +164,10 @@ def deploy(repo_id: str, *, folder: str | os.PathLike = PROJECT_ROOT, private: b
         hint = " (check that HF_TOKEN is a write token for that user or org)" if status in (401, 403) else ""
         raise DeployError(f"could not {step} on the Hub{f' (HTTP {status})' if status else ''}{hint}") from None
     except _transport_errors() as e:  # connection refused, DNS, timeout
-        raise DeployError(f"could not {step}: cannot reach the Hub at {space_url(repo_id).rsplit('/spaces/', 1)[0]} ({type(e).__name__})") from None
+        raise DeployError(
+            f"could not {step}: cannot reach the Hub at {space_url(repo_id).rsplit('/spaces/', 1)[0]} "
+            f"({type(e).__name__})"
+        ) from None
     return {
         "repo_id": repo_id,
         "url": str(url) if url else space_url(repo_id),

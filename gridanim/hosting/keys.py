@@ -26,10 +26,7 @@ ENV_KEY = "OPENAI_API_KEY"
 MAX_RETRIES = 1
 TIMEOUT_S = 300.0
 
-MISSING_KEY = (
-    "No OpenAI key found: set OPENAI_API_KEY (export OPENAI_API_KEY=sk-...) "
-    "or paste your own key in the app"
-)
+MISSING_KEY = "No OpenAI key found: set OPENAI_API_KEY (export OPENAI_API_KEY=sk-...) or paste your own key in the app"
 
 
 def resolve_key(explicit: str | None = None) -> str:

@@ -57,7 +57,10 @@ from .quota import FILENAME, QuotaStore, Remaining, Reservation, budget_from_env
 from .storage import Record, data_dir, ensure_writable, list_history, load_record, update_record
 
 ENV_PRIVATE_HISTORY = "GRIDANIM_PRIVATE_HISTORY"
-NO_HOST_KEY = "This app has no key of its own: paste your OpenAI key to generate (it is used for your request only and never stored)"
+NO_HOST_KEY = (
+    "This app has no key of its own: paste your OpenAI key to generate "
+    "(it is used for your request only and never stored)"
+)
 _NOT_SENT = (LimitError, MissingKeyError)
 
 
@@ -198,10 +201,14 @@ def check_generation_allowed(
 def remaining(request: Any, *, policy: Policy | None = None, directory: str | os.PathLike | None = None) -> Remaining:
     """This visitor's count and today's spend (for tests and the page)."""
     policy = policy or Policy.from_env()
-    return quota_store(directory).remaining(client_ip(request), limit_per_day=policy.limit_per_day, budget_usd=policy.budget_usd)
+    return quota_store(directory).remaining(
+        client_ip(request), limit_per_day=policy.limit_per_day, budget_usd=policy.budget_usd
+    )
 
 
-def allowance_markdown(request: Any, *, policy: Policy | None = None, directory: str | os.PathLike | None = None) -> str:
+def allowance_markdown(
+    request: Any, *, policy: Policy | None = None, directory: str | os.PathLike | None = None
+) -> str:
     """The Generate tab's "what's left" line, e.g. ``2 of 3 free generations left today · ...``."""
     policy = policy or Policy.from_env()
     if not policy.host_key:
@@ -210,7 +217,10 @@ def allowance_markdown(request: Any, *, policy: Policy | None = None, directory:
         rem = remaining(request, policy=policy, directory=directory)
     except GridanimError:  # the page must load even if the store is broken; generating will say why
         return "**Free generations:** unknown right now (the usage store cannot be read)."
-    return f"**Free generations on this app's key:** {rem.describe()}. With your own key there is no limit here; OpenAI bills you."
+    return (
+        f"**Free generations on this app's key:** {rem.describe()}. "
+        "With your own key there is no limit here; OpenAI bills you."
+    )
 
 
 # ------------------------------------------------------------------ whose History

@@ -91,8 +91,6 @@ def _dollars(micro: int) -> Decimal:
     return Decimal(micro) / 1_000_000
 
 
-
-
 def limit_from_env(environ: dict | None = None) -> int | None:
     """``GRIDANIM_GENERATIONS_PER_DAY``: unset -> 5; ``0`` -> none (own keys only); ``unlimited`` -> None."""
     raw = (environ if environ is not None else os.environ).get(ENV_PER_DAY, "").strip()
@@ -154,7 +152,8 @@ class Remaining:
         return None if self.budget_usd is None else max(Decimal(0), self.budget_usd - self.spent_usd)
 
     def describe(self) -> str:
-        """``2 of 3 free generations left today · $0.41 of $0.50 daily budget left · resets in 5 h 12 min (00:00 UTC)``."""
+        """One line, e.g. ``2 of 3 free generations left today · $0.41 of $0.50 daily budget left ·
+        resets in 5 h 12 min (00:00 UTC)``."""
         if self.limit is None:
             count = "unlimited free generations"
         elif self.limit == 0:
@@ -200,9 +199,13 @@ class QuotaStore:
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('salt', ?)", (secrets.token_hex(16),))
                 self._salt = bytes.fromhex(db.execute("SELECT value FROM meta WHERE name = 'salt'").fetchone()[0])
         except sqlite3.Error as e:
-            raise StorageError(f"cannot open the usage store {self.path} ({e}): set GRIDANIM_DATA_DIR to a writable folder") from None
+            raise StorageError(
+                f"cannot open the usage store {self.path} ({e}): set GRIDANIM_DATA_DIR to a writable folder"
+            ) from None
         except OSError as e:
-            raise StorageError(f"cannot create {self.path.parent} ({e.strerror or e}): set GRIDANIM_DATA_DIR to a writable folder") from None
+            raise StorageError(
+                f"cannot create {self.path.parent} ({e.strerror or e}): set GRIDANIM_DATA_DIR to a writable folder"
+            ) from None
 
     @classmethod
     def in_dir(cls, directory: str | os.PathLike, **kw) -> QuotaStore:
@@ -228,7 +231,9 @@ class QuotaStore:
                     raise
                 db.execute("COMMIT")
         except sqlite3.Error as e:
-            raise StorageError(f"the usage store {self.path} failed ({e}): check the disk and GRIDANIM_DATA_DIR") from None
+            raise StorageError(
+                f"the usage store {self.path} failed ({e}): check the disk and GRIDANIM_DATA_DIR"
+            ) from None
 
     def _now(self) -> _dt.datetime:
         now = self._clock()
@@ -246,8 +251,12 @@ class QuotaStore:
     @staticmethod
     def _usage(db: sqlite3.Connection, day: str, visitor: str) -> tuple[int, int]:
         """(this visitor's generations today, everyone's spend today in micro-dollars)."""
-        used = db.execute("SELECT COUNT(*) FROM generations WHERE day = ? AND visitor = ?", (day, visitor)).fetchone()[0]
-        spent = db.execute("SELECT COALESCE(SUM(COALESCE(actual_micro, estimate_micro)), 0) FROM generations WHERE day = ?", (day,)).fetchone()[0]
+        used = db.execute("SELECT COUNT(*) FROM generations WHERE day = ? AND visitor = ?", (day, visitor)).fetchone()[
+            0
+        ]
+        spent = db.execute(
+            "SELECT COALESCE(SUM(COALESCE(actual_micro, estimate_micro)), 0) FROM generations WHERE day = ?", (day,)
+        ).fetchone()[0]
         return int(used), int(spent)
 
     # -- the verbs
@@ -274,14 +283,17 @@ class QuotaStore:
             _refuse_if_over(used, spent, est, limit_per_day, budget_usd, _until_midnight(now))
             sess = self._hash("session:" + session) if session else None
             cur = db.execute(
-                "INSERT INTO generations (day, visitor, session, estimate_micro, state, created) VALUES (?, ?, ?, ?, 'reserved', ?)",
+                "INSERT INTO generations (day, visitor, session, estimate_micro, state, created) "
+                "VALUES (?, ?, ?, ?, 'reserved', ?)",
                 (day, who, sess, est, now.isoformat(timespec="seconds")),
             )
             cutoff = (now.date() - _dt.timedelta(days=KEEP_DAYS)).isoformat()
             db.execute("DELETE FROM generations WHERE day < ?", (cutoff,))
             return Reservation(int(cur.lastrowid), day, _dollars(est))
 
-    def check(self, visitor: str, estimate_usd: Decimal | float, *, limit_per_day: int | None, budget_usd: Decimal | None) -> Remaining:
+    def check(
+        self, visitor: str, estimate_usd: Decimal | float, *, limit_per_day: int | None, budget_usd: Decimal | None
+    ) -> Remaining:
         """Would :meth:`reserve` allow this now? Raises the same :class:`LimitError`; records nothing."""
         rem = self.remaining(visitor, limit_per_day=limit_per_day, budget_usd=budget_usd)
         _refuse_if_over(rem.used, _micro(rem.spent_usd), _micro(estimate_usd), limit_per_day, budget_usd, rem.resets_in)
@@ -315,7 +327,9 @@ class QuotaStore:
             with closing(self._connect()) as db:
                 used, spent = self._usage(db, now.date().isoformat(), self._hash(visitor))
         except sqlite3.Error as e:
-            raise StorageError(f"the usage store {self.path} failed ({e}): check the disk and GRIDANIM_DATA_DIR") from None
+            raise StorageError(
+                f"the usage store {self.path} failed ({e}): check the disk and GRIDANIM_DATA_DIR"
+            ) from None
         return Remaining(used, limit_per_day, _dollars(spent), budget_usd, _until_midnight(now))
 
 
@@ -324,7 +338,9 @@ def _until_midnight(now: _dt.datetime) -> _dt.timedelta:
     return tomorrow - now
 
 
-def _refuse_if_over(used: int, spent_micro: int, est_micro: int, limit: int | None, budget: Decimal | None, resets_in: _dt.timedelta) -> None:
+def _refuse_if_over(
+    used: int, spent_micro: int, est_micro: int, limit: int | None, budget: Decimal | None, resets_in: _dt.timedelta
+) -> None:
     back = f"come back after 00:00 UTC (in {_duration(resets_in)}) or {OWN_KEY_HINT}"
     if limit is not None and used >= limit:
         if limit == 0:
@@ -339,6 +355,7 @@ def _refuse_if_over(used: int, spent_micro: int, est_micro: int, limit: int | No
     if spent_micro + est_micro > cap:
         left = _dollars(cap - spent_micro)
         raise LimitError(
-            f"This app's daily budget of {money(budget)} would be exceeded by this {money(_dollars(est_micro))} generation "
+            f"This app's daily budget of {money(budget)} would be exceeded by this "
+            f"{money(_dollars(est_micro))} generation "
             f"({money(left)} left today): pick a lower quality or fewer frames, {back}"
         )

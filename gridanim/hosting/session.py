@@ -36,8 +36,13 @@ from ..images import LoadedImage, load_image
 from ..layout import Layout, detect_layout
 from ..overlay import save_cut
 
-NAMES = {"gif": "animation.gif", "mp4": "animation.mp4", "webp": "animation.webp", "zip": "frames.zip",
-         "sheet": "sprite_sheet.zip"}
+NAMES = {
+    "gif": "animation.gif",
+    "mp4": "animation.mp4",
+    "webp": "animation.webp",
+    "zip": "frames.zip",
+    "sheet": "sprite_sheet.zip",
+}
 CUT_NAME = "grid_cut.png"
 MAX_AGE_S = 3600
 ENV_ROOT = "GRIDANIM_APP_TMP"
@@ -73,8 +78,6 @@ def new_run_dir(root: Path | None = None) -> Path:
     d = root / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}"
     d.mkdir()
     return d
-
-
 
 
 def write_bytes(run_dir: Path, name: str, data: bytes) -> Path:

@@ -160,7 +160,8 @@ def animation_markdown(files: Any) -> str:
     w, h = a.frame_size
     delays = "/".join(str(d) for d in sorted(set(a.durations_ms)))
     parts = [
-        f"**{len(a.frames)} frames of {w}×{h}**, {a.effective_fps:.3g} fps ({delays} ms per frame), loop {a.loop_ms / 1000:.2f} s",
+        f"**{len(a.frames)} frames of {w}×{h}**, {a.effective_fps:.3g} fps ({delays} ms per frame), "
+        f"loop {a.loop_ms / 1000:.2f} s",
     ]
     if a.jitter_before is not None:
         parts.append(f"Stabilised: jitter {a.jitter_before:.1f} px → {a.jitter_after:.1f} px")
@@ -171,7 +172,9 @@ def animation_markdown(files: Any) -> str:
         looks.append("transparency kept")
     art = getattr(a, "pixel_art", None)
     if art is not None and art.is_pixel_art:
-        looks.append(f"pixel art ({art.colors} colours) kept exact" + (f", shown {a.scale}× larger" if a.scale > 1 else ""))
+        looks.append(
+            f"pixel art ({art.colors} colours) kept exact" + (f", shown {a.scale}× larger" if a.scale > 1 else "")
+        )
     if looks:
         parts.append("; ".join(looks).capitalize())
     sizes = files.sizes()
@@ -288,12 +291,16 @@ def history_markdown(record: Any) -> str:
     lines = [
         f"**{m.get('user_prompt') or m.get('prompt') or '(no prompt)'}**",
         f"- saved: {record.created or record.id} (id `{record.id}`)",
-        f"- style: {m.get('preset') or 'none'} · model: {m.get('model')} · quality: {m.get('quality')} · size: {m.get('size')}",
-        f"- grid: {plan.get('rows', '?')}×{plan.get('cols', '?')} ({plan.get('frames', '?')} frames), {m.get('fps', '?')} fps",
+        f"- style: {m.get('preset') or 'none'} · model: {m.get('model')} · quality: {m.get('quality')} "
+        f"· size: {m.get('size')}",
+        f"- grid: {plan.get('rows', '?')}×{plan.get('cols', '?')} ({plan.get('frames', '?')} frames), "
+        f"{m.get('fps', '?')} fps",
         f"- cost: {f'${actual:.4f}' if isinstance(actual, (int, float)) else 'unknown'}"
         + (f" · route: {m['route']}" if m.get("route") else ""),
     ]
     if m.get("parent"):
-        lines.append(f"- re-drew frames {', '.join(map(str, m.get('redrawn') or []))} of `{m['parent']}`"
-                     + (f": {m['redraw_fix']}" if m.get("redraw_fix") else ""))
+        lines.append(
+            f"- re-drew frames {', '.join(map(str, m.get('redrawn') or []))} of `{m['parent']}`"
+            + (f": {m['redraw_fix']}" if m.get("redraw_fix") else "")
+        )
     return "\n".join(lines)

@@ -8,6 +8,7 @@ model offers, and the style preset's texts.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..errors import GridanimError
@@ -15,6 +16,7 @@ from ..generation.generate import GenerationRequest
 from ..generation.models import check_model, load_catalog
 
 SAMPLE_EXTS = (".png", ".jpg", ".jpeg", ".webp", ".gif")
+ESTIMATE_PLACEHOLDER = "a short looping animation"
 
 
 def file_path(value) -> str | None:
@@ -26,8 +28,23 @@ def file_path(value) -> str | None:
     return str(value)
 
 
-def form_request(prompt, style, rows, cols, shape, model, quality, fps, partial_images, reference, layout_guide,
-                 route="grid", gif_frames=None, transparent=None, stylise_first=False) -> GenerationRequest:
+def form_request(
+    prompt,
+    style,
+    rows,
+    cols,
+    shape,
+    model,
+    quality,
+    fps,
+    partial_images,
+    reference,
+    layout_guide,
+    route="grid",
+    gif_frames=None,
+    transparent=None,
+    stylise_first=False,
+) -> GenerationRequest:
     """The Generate form as a request; ``transparent=None`` lets the style preset decide."""
     ref = file_path(reference)
     return GenerationRequest(
@@ -81,12 +98,16 @@ def style_markdown(preset) -> str:
     if preset is None:
         return "Plain prompt, 3×4 square frames at 8 fps unless you change them."
     sprite = " Transparent sprite." if preset.transparent else ""
-    return f"**{preset.name}**: {preset.description} _(suggests {preset.rows}×{preset.cols} {preset.shape}, {preset.fps} fps)_{sprite}"
+    suggests = f"{preset.rows}×{preset.cols} {preset.shape}, {preset.fps} fps"
+    return f"**{preset.name}**: {preset.description} _(suggests {suggests})_{sprite}"
 
 
 def history_note(count: int, private: bool, where: str) -> str:
     if private:
-        return f"Your {count} saved generation(s) in this session (each visitor sees only their own). Open one in Animate for free."
+        return (
+            f"Your {count} saved generation(s) in this session (each visitor sees only their own). "
+            "Open one in Animate for free."
+        )
     if count:
         return f"{count} saved generation(s) in `{where}`. Pick one, then open it in Animate (free: no new request)."
     return f"No generations yet in `{where}`. Grids you generate are saved there with their settings and cost."
@@ -100,3 +121,59 @@ OPTION_LABELS = {
 }
 """Animation option field -> the Animate tab's label, for :meth:`gridanim.errors.OptionError.worded`."""
 
+
+def default_quality(model_id: str | None) -> str:
+    """The catalog's default quality if the model offers it, else the model's first."""
+    choices = qualities(model_id)
+    default = load_catalog().default_quality
+    return default if default in choices else choices[0]
+
+
+def estimate_markdown(
+    prompt,
+    style,
+    rows,
+    cols,
+    shape,
+    model,
+    quality,
+    fps,
+    partial_images,
+    reference,
+    layout_guide,
+    route="grid",
+    gif_frames=None,
+    transparent=None,
+    stylise_first=False,
+) -> str:
+    """The live cost estimate of both routes for the Generate form (no network, no key)."""
+    from ..generation.generate import route_quotes
+    from .summary import routes_markdown
+
+    req = form_request(
+        prompt or ESTIMATE_PLACEHOLDER,
+        style,
+        rows,
+        cols,
+        shape,
+        model,
+        quality,
+        fps,
+        partial_images,
+        reference,
+        layout_guide,
+        route,
+        gif_frames,
+        transparent,
+        stylise_first,
+    )
+    return routes_markdown(route_quotes(req), req.route)
+
+
+def key_hint(environ: dict | None = None) -> str:
+    """Whether generations are paid by the host's key or need the visitor's."""
+    from .keys import ENV_KEY
+    from .summary import KEY_HINT_NONE, KEY_HINT_SERVER
+
+    env = os.environ if environ is None else environ
+    return KEY_HINT_SERVER if env.get(ENV_KEY, "").strip() else KEY_HINT_NONE
