@@ -88,3 +88,15 @@ def test_gallery_pick_out_of_range_is_no_pick():
     assert history.picked(["a"], 3) is None and history.picked([], 0) is None and history.picked(["a"], None) is None
     with pytest.raises(InputError, match="Pick a generation"):
         history.open_values(None, None)
+
+
+def test_option_errors_name_the_apps_label_not_the_cli_flag():
+    from gridanim.options import AnimateOptions
+
+    @gr_errors
+    def animate(smooth):
+        AnimateOptions(smooth=smooth).validate()
+
+    with pytest.raises(gr.Error) as caught:
+        animate(9)
+    assert caught.value.message == "Smoothing must be between 0 and 8, got 9"

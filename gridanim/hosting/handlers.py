@@ -16,7 +16,7 @@ import inspect
 
 import gradio as gr
 
-from ..errors import GridanimError, LimitError, MissingKeyError
+from ..errors import GridanimError, LimitError, MissingKeyError, OptionError
 from ..generation.models import load_catalog, offered_models
 from ..generation.presets import load_presets
 from . import animate_view, history, paid, policy, summary, webform
@@ -34,7 +34,8 @@ def _translated(e: GridanimError) -> gr.Error:
     if isinstance(e, MissingKeyError):
         return gr.Error(summary.NO_KEY, title="OpenAI key needed", duration=None, print_exception=False)
     title = "Free limit reached" if isinstance(e, LimitError) else summary.error_title(e)
-    return gr.Error(str(e), title=title, print_exception=False)
+    text = e.worded(webform.OPTION_LABELS) if isinstance(e, OptionError) else str(e)  # labels, not CLI flags
+    return gr.Error(text, title=title, print_exception=False)
 
 
 def gr_errors(fn):
