@@ -107,13 +107,21 @@ def _subject(scene: np.ndarray, k: int, n: int, rng: np.random.Generator) -> Non
     ell(sw * 0.5, sh * 0.8, s * 1.1, s * 0.18, (40, 35, 50, 90))
     for side in (-1, 1):
         lx = cx + side * s * 0.35 + side * s * 0.3 * np.sin(t + (side > 0) * np.pi)
-        d.line([(cx + side * s * 0.25) * ss, (cy + s * 0.9) * ss, lx * ss, (sh * 0.79) * ss], fill=(60, 45, 90, 255), width=int(s * 0.28 * ss))
+        d.line(
+            [(cx + side * s * 0.25) * ss, (cy + s * 0.9) * ss, lx * ss, (sh * 0.79) * ss],
+            fill=(60, 45, 90, 255),
+            width=int(s * 0.28 * ss),
+        )
     ell(cx, cy, s * 0.75, s * 1.05, (205, 70, 60, 255))
     ell(cx - s * 0.2, cy - s * 0.3, s * 0.35, s * 0.45, (235, 120, 95, 255))  # highlight
     for side in (-1, 1):
         ang = t * side + np.pi / 2 + side * 0.9
         ax, ay = cx + side * s * 0.7, cy - s * 0.3
-        d.line([ax * ss, ay * ss, (ax + np.cos(ang) * s * 0.9 * side) * ss, (ay + np.sin(ang) * s * 0.5) * ss], fill=(190, 60, 55, 255), width=int(s * 0.2 * ss))
+        d.line(
+            [ax * ss, ay * ss, (ax + np.cos(ang) * s * 0.9 * side) * ss, (ay + np.sin(ang) * s * 0.5) * ss],
+            fill=(190, 60, 55, 255),
+            width=int(s * 0.2 * ss),
+        )
     hy = cy - s * 1.45
     ell(cx, hy, s * 0.55, s * 0.55, (245, 205, 160, 255))
     ell(cx + s * 0.15 * np.cos(t), hy - s * 0.05, s * 0.09, s * 0.12, (30, 25, 40, 255))
@@ -183,8 +191,12 @@ def _painted_background(rng: np.random.Generator, ph: int, pw: int) -> np.ndarra
             cx, cy, r = rng.uniform(0, pw), rng.uniform(0.08, 0.3) * ph, rng.uniform(0.08, 0.14) * pw
             for dx, dy, f in ((-0.8, 0.2, 0.6), (0, 0, 1.0), (0.9, 0.15, 0.7)):
                 x, y, rr = cx + dx * r, cy + dy * r, r * f
-                d.ellipse([(x - rr) * ss, (y - rr * 0.7) * ss, (x + rr) * ss, (y + rr * 0.7) * ss],
-                          fill=(250, 250, 255, 255), outline=INK, width=2 * ss)
+                d.ellipse(
+                    [(x - rr) * ss, (y - rr * 0.7) * ss, (x + rr) * ss, (y + rr * 0.7) * ss],
+                    fill=(250, 250, 255, 255),
+                    outline=INK,
+                    width=2 * ss,
+                )
 
     _over(scene, _supersampled(clouds, pw, ph))
     for top, fill, shade in layers:
@@ -200,7 +212,9 @@ def _painted_background(rng: np.random.Generator, ph: int, pw: int) -> np.ndarra
 
         # antialiased hill edge: supersampled coverage of the ridge
         def cover(d, ss, pts=pts):
-            d.polygon([(x * ss, y * ss) for x, y in pts] + [(pw * ss, ph * ss), (0, ph * ss)], fill=(255, 255, 255, 255))
+            d.polygon(
+                [(x * ss, y * ss) for x, y in pts] + [(pw * ss, ph * ss), (0, ph * ss)], fill=(255, 255, 255, 255)
+            )
 
         a = _supersampled(cover, pw, ph)[..., 3:4] / 255.0
         a = np.where(inside[..., None], np.maximum(a, 0.0), a)
@@ -217,8 +231,10 @@ def _painted_background(rng: np.random.Generator, ph: int, pw: int) -> np.ndarra
             r = rng.uniform(2.5, 6.0) * (0.6 + 0.8 * (y / ph - 0.6))
             col = tuple(int(v) for v in rng.integers(60, 256, 3)) + (255,)
             d.ellipse([(x - r) * ss, (y - r) * ss, (x + r) * ss, (y + r) * ss], fill=col, outline=INK, width=ss)
-            d.ellipse([(x - r * 0.35) * ss, (y - r * 0.35) * ss, (x + r * 0.35) * ss, (y + r * 0.35) * ss],
-                      fill=(250, 220, 90, 255))
+            d.ellipse(
+                [(x - r * 0.35) * ss, (y - r * 0.35) * ss, (x + r * 0.35) * ss, (y + r * 0.35) * ss],
+                fill=(250, 220, 90, 255),
+            )
 
     _over(scene, _supersampled(flowers, pw, ph))
     return scene
@@ -234,8 +250,12 @@ def _painted_subject(scene: np.ndarray, k: int, n: int) -> None:
 
     def draw(d, ss):
         def ell(x, y, rx, ry, col, outline=True):
-            d.ellipse([(x - rx) * ss, (y - ry) * ss, (x + rx) * ss, (y + ry) * ss], fill=col,
-                      outline=INK if outline else None, width=3 * ss)
+            d.ellipse(
+                [(x - rx) * ss, (y - ry) * ss, (x + rx) * ss, (y + ry) * ss],
+                fill=col,
+                outline=INK if outline else None,
+                width=3 * ss,
+            )
 
         def limb(x0, y0, x1, y1, col, wd):
             d.line([x0 * ss, y0 * ss, x1 * ss, y1 * ss], fill=INK, width=int((wd + 6) * ss))
@@ -362,7 +382,7 @@ def make_bench_grid(seed: int = 7, grain: float | None = None, kind: str = "flat
 
 # --------------------------------------------------------------------------- the two contestants
 
-NAIVE_SCRIPT = '''\
+NAIVE_SCRIPT = """\
 import sys
 from PIL import Image
 src, out, rows, cols, fps = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
@@ -372,10 +392,10 @@ cw, ch = w // cols, h // rows
 dx, dy = int(cw * 0.05), int(ch * 0.05)
 frames = [im.crop((c * cw + dx, r * ch + dy, (c + 1) * cw - dx, (r + 1) * ch - dy)) for r in range(rows) for c in range(cols)]
 frames[0].save(out, save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0, optimize=True)
-'''
+"""
 
 
-STAGES_SCRIPT = '''\
+STAGES_SCRIPT = """\
 import json, os, sys, time
 t0 = time.perf_counter()
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -399,7 +419,7 @@ mp4 = encode.encode_mp4(anim.frames, anim.durations_ms, repeat=0)
 t7 = time.perf_counter()
 print(json.dumps({"imports": t1 - t0, "load": t2 - t1, "detect": t3 - t2, "extract_order_time": t4 - t3,
                   "render_gif_mp4": t5 - t4, "gif_alone_warm": t6 - t5, "mp4_alone_warm": t7 - t6}))
-'''
+"""
 
 
 def naive_regions(w: int = W, h: int = H, rows: int = ROWS, cols: int = COLS) -> list[tuple[int, int, int, int]]:
@@ -524,9 +544,19 @@ def run_bench(runs: int = 5, keep: Path | None = None, grain: float | None = Non
             cmd = [py, str(stages_py), str(grid_png), str(ROWS), str(COLS), f"{FPS:g}"]
             r = subprocess.run(cmd, cwd=root, capture_output=True, text=True, check=True, env=env)
             stage_runs.append(json.loads(r.stdout))
-        stage_keys = ("imports", "load", "detect", "extract_order_time", "render_gif_mp4", "gif_alone_warm", "mp4_alone_warm")
+        stage_keys = (
+            "imports",
+            "load",
+            "detect",
+            "extract_order_time",
+            "render_gif_mp4",
+            "gif_alone_warm",
+            "mp4_alone_warm",
+        )
         stages = {k: round(statistics.median(s[k] for s in stage_runs), 3) if stage_runs else None for k in stage_keys}
-        report = json.loads(subprocess.run(ours_cmd + ["--json"], cwd=root, capture_output=True, text=True, check=True).stdout)
+        report = json.loads(
+            subprocess.run(ours_cmd + ["--json"], cwd=root, capture_output=True, text=True, check=True).stdout
+        )
         ours_gif = (d / "a.gif").read_bytes()
         naive_gif = (d / "naive.gif").read_bytes()
         from bench.metrics import decode_gif
@@ -539,9 +569,19 @@ def run_bench(runs: int = 5, keep: Path | None = None, grain: float | None = Non
 
     ratio_t = med["ours"] / med["naive"]
     ratio_s = len(ours_gif) / len(naive_gif)
-    delays_ok = og["durations"] == report["durations_ms"] and abs(sum(og["durations"]) - len(og["frames"]) * 1000 / FPS) <= 10
+    delays_ok = (
+        og["durations"] == report["durations_ms"] and abs(sum(og["durations"]) - len(og["frames"]) * 1000 / FPS) <= 10
+    )
     result = {
-        "grid": {"kind": kind, "size": list(size), "rows": ROWS, "cols": COLS, "fps": FPS, "grain": grain, "true_frame_sizes": sorted({p[2:] for p in bench.panels})},
+        "grid": {
+            "kind": kind,
+            "size": list(size),
+            "rows": ROWS,
+            "cols": COLS,
+            "fps": FPS,
+            "grain": grain,
+            "true_frame_sizes": sorted({p[2:] for p in bench.panels}),
+        },
         "runs": runs,
         "median_s": {k: round(v, 3) for k, v in med.items() if v is not None},
         "time_ratio_ours_gif_mp4_vs_naive_gif": round(ratio_t, 3),
@@ -556,8 +596,14 @@ def run_bench(runs: int = 5, keep: Path | None = None, grain: float | None = Non
         "mp4_bytes": mp4_bytes,
         "frames": {"ours": len(og["frames"]), "naive": len(ng["frames"])},
         "frame_size": {"ours": report["output_size"], "naive": list(ng["frames"][0].shape[1::-1])},
-        "ssim_vs_truth": {"ours": round(ours_score["ssim_vs_truth"], 4), "naive": round(naive_score["ssim_vs_truth"], 4)},
-        "ssim_vs_source_region": {"ours": round(ours_score["ssim_vs_source"], 4), "naive": round(naive_score["ssim_vs_source"], 4)},
+        "ssim_vs_truth": {
+            "ours": round(ours_score["ssim_vs_truth"], 4),
+            "naive": round(naive_score["ssim_vs_truth"], 4),
+        },
+        "ssim_vs_source_region": {
+            "ours": round(ours_score["ssim_vs_source"], 4),
+            "naive": round(naive_score["ssim_vs_source"], 4),
+        },
         "layout": {"method": report.get("method"), "boxes": report["boxes"]},
         "mp4": mp4,
         "gif_loop": og["loop"],
@@ -580,34 +626,56 @@ def _print(r: dict) -> None:
     ok = lambda b: "PASS" if b else "FAIL"  # noqa: E731
     t = r["targets"]
     g = r["grid"]
-    print(f"{g['kind']} grid {g['size'][0]}x{g['size'][1]}, {g['rows']}x{g['cols']}, {g['fps']:g} fps, grain {g['grain']:g}; median of {r['runs']} runs")
+    print(
+        f"{g['kind']} grid {g['size'][0]}x{g['size'][1]}, {g['rows']}x{g['cols']}, {g['fps']:g} fps, grain {g['grain']:g}; median of {r['runs']} runs"
+    )
     st = r["in_process_stages_s"]
     if st is None:  # --quick
         print(f"  ours  (GIF+MP4)   {m['ours']:.3f} s")
         print(f"  naive (GIF)       {m['naive']:.3f} s")
     else:
-        print(f"  ours  (GIF+MP4)   {m['ours']:.3f} s   [GIF only {m['ours_gif_only']:.3f} s; detect alone {m['detect_only']:.3f} s; python+numpy+PIL start {m['python_numpy_pil_startup']:.3f} s]")
+        print(
+            f"  ours  (GIF+MP4)   {m['ours']:.3f} s   [GIF only {m['ours_gif_only']:.3f} s; detect alone {m['detect_only']:.3f} s; python+numpy+PIL start {m['python_numpy_pil_startup']:.3f} s]"
+        )
         print(f"  naive (GIF)       {m['naive']:.3f} s")
-        print(f"  ours, package not byte-compiled (PYTHONDONTWRITEBYTECODE=1, no __pycache__) {m['ours_no_bytecode_cache']:.3f} s = {m['ours_no_bytecode_cache'] / m['naive']:.2f}x naive")
-    print(f"  time ratio        {r['time_ratio_ours_gif_mp4_vs_naive_gif']:.3f}   target <= 0.5  {ok(t['time_ratio<=0.5'])}")
+        print(
+            f"  ours, package not byte-compiled (PYTHONDONTWRITEBYTECODE=1, no __pycache__) {m['ours_no_bytecode_cache']:.3f} s = {m['ours_no_bytecode_cache'] / m['naive']:.2f}x naive"
+        )
+    print(
+        f"  time ratio        {r['time_ratio_ours_gif_mp4_vs_naive_gif']:.3f}   target <= 0.5  {ok(t['time_ratio<=0.5'])}"
+    )
     if st is not None:
         print(
             f"  ours, by stage    imports {st['imports']:.3f}, load {st['load']:.3f}, detect {st['detect']:.3f}, "
             f"crop+order+timing {st['extract_order_time']:.3f}, GIF+MP4 {st['render_gif_mp4']:.3f} s "
             f"(warm: GIF {st['gif_alone_warm']:.3f}, MP4 {st['mp4_alone_warm']:.3f})"
         )
-        print(f"  ours minus detection {r['ours_without_detect_s']:.3f} s whole process = {r['ours_without_detect_s'] / m['naive']:.2f}x naive")
+        print(
+            f"  ours minus detection {r['ours_without_detect_s']:.3f} s whole process = {r['ours_without_detect_s'] / m['naive']:.2f}x naive"
+        )
     g = r["gif_bytes"]
-    print(f"  GIF size          ours {g['ours'] / 1024:.0f} KB, naive {g['naive'] / 1024:.0f} KB, ratio {r['gif_size_ratio']:.3f}   target <= 1.1  {ok(t['size<=1.1x'])}")
+    print(
+        f"  GIF size          ours {g['ours'] / 1024:.0f} KB, naive {g['naive'] / 1024:.0f} KB, ratio {r['gif_size_ratio']:.3f}   target <= 1.1  {ok(t['size<=1.1x'])}"
+    )
     bpp = r["gif_bits_per_pixel"]
-    print(f"  GIF bits/pixel    ours {bpp['ours']:.3f}, naive {bpp['naive']:.3f}   (ours keeps more of each panel: bigger frames)")
+    print(
+        f"  GIF bits/pixel    ours {bpp['ours']:.3f}, naive {bpp['naive']:.3f}   (ours keeps more of each panel: bigger frames)"
+    )
     s, sv = r["ssim_vs_truth"], r["ssim_vs_source_region"]
-    print(f"  SSIM vs truth     ours {s['ours']:.4f}, naive {s['naive']:.4f}   target ours >= naive  {ok(t['ssim>=naive'])}")
+    print(
+        f"  SSIM vs truth     ours {s['ours']:.4f}, naive {s['naive']:.4f}   target ours >= naive  {ok(t['ssim>=naive'])}"
+    )
     print(f"  SSIM vs source    ours {sv['ours']:.4f}, naive {sv['naive']:.4f}   (codec only: same region of the grid)")
-    print(f"  frames            ours {r['frames']['ours']} x {r['frame_size']['ours']}, naive {r['frames']['naive']} x {r['frame_size']['naive']}")
+    print(
+        f"  frames            ours {r['frames']['ours']} x {r['frame_size']['ours']}, naive {r['frames']['naive']} x {r['frame_size']['naive']}"
+    )
     mp4 = r["mp4"]
-    print(f"  MP4               {mp4.get('codec')} {mp4.get('pix_fmt')} {mp4.get('size')} {r['mp4_bytes'] / 1024:.0f} KB  {ok(t['mp4_h264_yuv420p_even'])}")
-    print(f"  GIF loop={r['gif_loop']} ({ok(t['gif_loops_forever'])}), delays {r['gif_delays_ms']} ms ({ok(t['gif_delays_as_asked'])})")
+    print(
+        f"  MP4               {mp4.get('codec')} {mp4.get('pix_fmt')} {mp4.get('size')} {r['mp4_bytes'] / 1024:.0f} KB  {ok(t['mp4_h264_yuv420p_even'])}"
+    )
+    print(
+        f"  GIF loop={r['gif_loop']} ({ok(t['gif_loops_forever'])}), delays {r['gif_delays_ms']} ms ({ok(t['gif_delays_as_asked'])})"
+    )
 
 
 def _print_summary(results: list[dict]) -> None:
@@ -640,10 +708,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=5, help="timed runs per command (median), default 5")
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     ap.add_argument("--keep", type=Path, help="write the grid and outputs to this folder and keep them")
-    ap.add_argument("--grid", choices=GRID_KINDS + ("all",), default="all",
-                    help="which grid to run: flat (smooth AI-like), painted (AI cartoon), photo (natural image); default all")
-    ap.add_argument("--grain", type=float, help="per-pixel noise of the grid (default per grid; flat: "
-                    f"{GRAIN}, like the shared AI grids)")
+    ap.add_argument(
+        "--grid",
+        choices=GRID_KINDS + ("all",),
+        default="all",
+        help="which grid to run: flat (smooth AI-like), painted (AI cartoon), photo (natural image); default all",
+    )
+    ap.add_argument(
+        "--grain",
+        type=float,
+        help=f"per-pixel noise of the grid (default per grid; flat: {GRAIN}, like the shared AI grids)",
+    )
     ap.add_argument("--size", type=_size, default=(W, H), help=f"grid size WxH (default {W}x{H})")
     ap.add_argument("--quick", action="store_true", help="time only ours and naive (no side timings)")  # fmt: skip
     a = ap.parse_args(argv)

@@ -85,7 +85,9 @@ def start_app(workdir: Path, log_path: Path, timeout_s: float = 120) -> tuple[su
     }
     env.pop("OPENAI_API_KEY", None)  # /animate never needs one
     log = open(log_path, "wb")
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -166,7 +168,17 @@ class Results:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def visitor(i: int, url: str, grid: Path, rows: int, cols: int, requests: int, timeout_s: float, start: threading.Barrier, res: Results) -> None:
+def visitor(
+    i: int,
+    url: str,
+    grid: Path,
+    rows: int,
+    cols: int,
+    requests: int,
+    timeout_s: float,
+    start: threading.Barrier,
+    res: Results,
+) -> None:
     from gradio_client import Client, handle_file
 
     try:
@@ -204,7 +216,11 @@ def run(url: str, grid: Path, args) -> dict:
     res = Results()
     start = threading.Barrier(args.visitors + 1)
     threads = [
-        threading.Thread(target=visitor, args=(i, url, grid, args.rows, args.cols, args.requests, args.timeout, start, res), daemon=True)
+        threading.Thread(
+            target=visitor,
+            args=(i, url, grid, args.rows, args.cols, args.requests, args.timeout, start, res),
+            daemon=True,
+        )
         for i in range(args.visitors)
     ]
     for t in threads:
@@ -270,9 +286,13 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"{out['visitors']} visitors x {args.requests} calls on a {out['grid']} grid, {out['cpus']} CPUs")
         print(f"ok {out['ok']} / {out['calls']}, failed {out['failed']}, wall {out['wall_s']} s")
-        print(f"throughput {out['animations_per_min']} animations/min; latency p50 {out['p50_s']} s, p95 {out['p95_s']} s")
+        print(
+            f"throughput {out['animations_per_min']} animations/min; latency p50 {out['p50_s']} s, p95 {out['p95_s']} s"
+        )
         if "app_peak_rss_mib" in out:
-            print(f"app peak RSS {out['app_peak_rss_mib']} MiB (VmHWM); app + ffmpeg children peak {out['app_tree_peak_rss_mib']} MiB (sampled)")
+            print(
+                f"app peak RSS {out['app_peak_rss_mib']} MiB (VmHWM); app + ffmpeg children peak {out['app_tree_peak_rss_mib']} MiB (sampled)"
+            )
         for f in out["failures"]:
             print("  " + f)
     return 0 if out["failed"] == 0 else 1

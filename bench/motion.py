@@ -85,8 +85,8 @@ def render(case: str, t: float, size: int = 160, ss: int = 3) -> np.ndarray:
 
 def quality(case: str, size: int = 160) -> dict:
     """SSIM of the flow and the cross-fade in-between against the truth at t = 0.5."""
-    from gridanim import frames as fr
     from bench.metrics import ssim
+    from gridanim import frames as fr
 
     a, b, truth = render(case, 0.0, size), render(case, 1.0, size), render(case, 0.5, size)
     res = fr.inbetween([a, b], 1, method="flow", wrap=False)

@@ -248,8 +248,14 @@ def _explosion(rng: np.random.Generator, size: int, i: int, n: int) -> np.ndarra
         return rgba
     m = d < radius * (0.75 + 0.5 * noise)
     heat = np.clip(1 - d / max(radius, 1) + 0.3 * (noise - 0.5) - 0.6 * t, 0, 1)
-    col = np.stack([255 * np.clip(heat * 1.8 + 0.25, 0, 1), 255 * np.clip(heat * 1.6 - 0.1, 0, 1),
-                    255 * np.clip(heat * 2 - 1.3, 0, 1)], -1)
+    col = np.stack(
+        [
+            255 * np.clip(heat * 1.8 + 0.25, 0, 1),
+            255 * np.clip(heat * 1.6 - 0.1, 0, 1),
+            255 * np.clip(heat * 2 - 1.3, 0, 1),
+        ],
+        -1,
+    )
     smoke = np.full_like(col, 80.0) * (1 - t * 0.3)
     mix = np.clip(t * 1.4 - 0.4, 0, 1)
     rgba[..., :3] = np.clip(col * (1 - mix) + smoke * mix, 0, 255).astype(np.uint8)
@@ -395,7 +401,9 @@ def _background(rng: np.random.Generator, kind: str, h: int, w: int) -> np.ndarr
     raise ValueError(kind)
 
 
-def _painted_subject(rng: np.random.Generator, h: int, w: int, hue: float, pose: float) -> tuple[np.ndarray, np.ndarray]:
+def _painted_subject(
+    rng: np.random.Generator, h: int, w: int, hue: float, pose: float
+) -> tuple[np.ndarray, np.ndarray]:
     """A painted figure (blobs with shading and a dark outline): float RGB and its mask, h x w."""
     m = np.zeros((h, w), bool)
     shade = np.zeros((h, w), np.float32)
@@ -754,11 +762,19 @@ def _specs(rng: np.random.Generator) -> list[tuple[str, Callable[[np.random.Gene
     add("sprite", lambda g: sprite_sheet(g, "explosion_4x4_64", 4, 4, 64, 64, content="explosion"))
     add("sprite", lambda g: sprite_sheet(g, "explosion_5x5_64_black", 5, 5, 64, 64, content="explosion", bg=black))
     add("sprite", lambda g: sprite_sheet(g, "explosion_1x8_32", 1, 8, 32, 32, content="explosion"))
-    add("sprite", lambda g: sprite_sheet(g, "tiles_16_m1_s1_9x3", 3, 9, 16, 16, margin=1, spacing=1,
-                                         content="mixed", fill=(0.8, 1.0)))
+    add(
+        "sprite",
+        lambda g: sprite_sheet(
+            g, "tiles_16_m1_s1_9x3", 3, 9, 16, 16, margin=1, spacing=1, content="mixed", fill=(0.8, 1.0)
+        ),
+    )
     add("sprite", lambda g: sprite_sheet(g, "tiles_16_m2_s2_8x4", 4, 8, 16, 16, margin=2, spacing=2, fill=(0.7, 0.95)))
-    add("sprite", lambda g: sprite_sheet(g, "tiles_16_s1_pinkgap_6x4", 4, 6, 16, 16, spacing=1,
-                                         spacing_colour=(255, 0, 255), fill=(0.7, 1.0)))
+    add(
+        "sprite",
+        lambda g: sprite_sheet(
+            g, "tiles_16_s1_pinkgap_6x4", 4, 6, 16, 16, spacing=1, spacing_colour=(255, 0, 255), fill=(0.7, 1.0)
+        ),
+    )
     add("sprite", lambda g: sprite_sheet(g, "walk_4dir_x9_64", 4, 9, 64, 64, fill=(0.45, 0.8), touch="bottom"))
     add("sprite", lambda g: sprite_sheet(g, "walk_4dir_x3_32x32", 4, 3, 32, 32, fill=(0.6, 0.9)))
     add("sprite", lambda g: sprite_sheet(g, "walk_4dir_x4_48_magenta", 4, 4, 48, 48, bg=magenta))
@@ -778,16 +794,31 @@ def _specs(rng: np.random.Generator) -> list[tuple[str, Callable[[np.random.Gene
     add("sprite", lambda g: sprite_sheet(g, "large_1x16_128", 1, 16, 128, 128, fill=(0.5, 0.8), touch="bottom"))
     add("sprite", lambda g: sprite_sheet(g, "large_4x8_64_x4", 4, 8, 64, 64, scale=4, fill=(0.6, 0.9)))
     for i in range(7):  # randomised sheets in the same spirit
+
         def rand_sheet(g: np.random.Generator, i: int = i) -> Grid:
             rows, cols = int(g.integers(1, 6)), int(g.integers(2, 10))
             cs = int(g.choice([16, 24, 32, 48, 64]))
             ch = cs if g.random() < 0.7 else int(cs * 1.5)
-            bg = None if g.random() < 0.6 else tuple(int(v) for v in g.choice([[255, 0, 255], [0, 0, 0],
-                                                                                [200, 220, 255]]))
-            return sprite_sheet(g, f"rand_sheet_{i}_{rows}x{cols}_{cs}", rows, cols, cs, ch, bg=bg,
-                                margin=int(g.choice([0, 0, 1, 2])), spacing=int(g.choice([0, 0, 1, 2, 4])),
-                                fill=(0.5, 0.95), touch=str(g.choice(["", "bottom"])),
-                                scale=int(g.choice([1, 1, 2, 3])))
+            bg = (
+                None
+                if g.random() < 0.6
+                else tuple(int(v) for v in g.choice([[255, 0, 255], [0, 0, 0], [200, 220, 255]]))
+            )
+            return sprite_sheet(
+                g,
+                f"rand_sheet_{i}_{rows}x{cols}_{cs}",
+                rows,
+                cols,
+                cs,
+                ch,
+                bg=bg,
+                margin=int(g.choice([0, 0, 1, 2])),
+                spacing=int(g.choice([0, 0, 1, 2, 4])),
+                fill=(0.5, 0.95),
+                touch=str(g.choice(["", "bottom"])),
+                scale=int(g.choice([1, 1, 2, 3])),
+            )
+
         add("sprite", rand_sheet)
 
     # --- AI-style no-gutter sheets
@@ -808,29 +839,80 @@ def _specs(rng: np.random.Generator) -> list[tuple[str, Callable[[np.random.Gene
         ("ai_2x3_checker", 2, 3, 1152, 768, "checker", {}),
     ]
     for name, r, c, w, h, bg, kw in ai:
-        add("nogutter", lambda g, a=(name, r, c, w, h, bg, kw): ai_sheet(g, a[0], a[1], a[2], a[3], a[4], bg=a[5], **a[6]))
+        add(
+            "nogutter",
+            lambda g, a=(name, r, c, w, h, bg, kw): ai_sheet(g, a[0], a[1], a[2], a[3], a[4], bg=a[5], **a[6]),
+        )
 
     # --- divided panel grids
     add("divided", lambda g: panel_grid(g, "panels_3x3_white_gutter12", 3, 3, 300, 300, gutter=12))
-    add("divided", lambda g: panel_grid(g, "panels_2x4_black_gutter6_border", 2, 4, 240, 200, gutter=6,
-                                        gutter_colour=(0, 0, 0), border=6))
-    add("divided", lambda g: panel_grid(g, "panels_4x4_grey_gutter20", 4, 4, 220, 220, gutter=20,
-                                        gutter_colour=(128, 128, 128), border=20))
-    add("divided", lambda g: panel_grid(g, "panels_3x4_blue_gutter4", 3, 4, 256, 192, gutter=4,
-                                        gutter_colour=(30, 60, 200)))
+    add(
+        "divided",
+        lambda g: panel_grid(
+            g, "panels_2x4_black_gutter6_border", 2, 4, 240, 200, gutter=6, gutter_colour=(0, 0, 0), border=6
+        ),
+    )
+    add(
+        "divided",
+        lambda g: panel_grid(
+            g, "panels_4x4_grey_gutter20", 4, 4, 220, 220, gutter=20, gutter_colour=(128, 128, 128), border=20
+        ),
+    )
+    add(
+        "divided",
+        lambda g: panel_grid(g, "panels_3x4_blue_gutter4", 3, 4, 256, 192, gutter=4, gutter_colour=(30, 60, 200)),
+    )
     add("divided", lambda g: panel_grid(g, "panels_4x4_thin_black_lines", 4, 4, 240, 240, gutter=0, line=1))
-    add("divided", lambda g: panel_grid(g, "panels_3x3_lines2_border", 3, 3, 320, 320, gutter=0, line=2, border=8,
-                                        gutter_colour=(250, 250, 250)))
-    add("divided", lambda g: panel_grid(g, "panels_2x2_guides", 2, 2, 480, 480, gutter=40, line=2, guide=True,
-                                        border=40))
-    add("divided", lambda g: panel_grid(g, "panels_3x4_guides_white", 3, 4, 260, 260, gutter=24, guide=True,
-                                        border=24, gutter_colour=(245, 245, 245)))
-    add("divided", lambda g: panel_grid(g, "panels_2x5_lines3_grey", 2, 5, 200, 280, gutter=10, line=3,
-                                        gutter_colour=(255, 255, 255), line_colour=(60, 60, 60)))
-    add("divided", lambda g: panel_grid(g, "panels_1x6_black_gutter2", 1, 6, 180, 240, gutter=2,
-                                        gutter_colour=(0, 0, 0)))
-    add("divided", lambda g: panel_grid(g, "panels_4x3_cream_gutter30_border", 4, 3, 280, 210, gutter=30, border=50,
-                                        gutter_colour=(240, 230, 210)))
+    add(
+        "divided",
+        lambda g: panel_grid(
+            g, "panels_3x3_lines2_border", 3, 3, 320, 320, gutter=0, line=2, border=8, gutter_colour=(250, 250, 250)
+        ),
+    )
+    add(
+        "divided",
+        lambda g: panel_grid(g, "panels_2x2_guides", 2, 2, 480, 480, gutter=40, line=2, guide=True, border=40),
+    )
+    add(
+        "divided",
+        lambda g: panel_grid(
+            g,
+            "panels_3x4_guides_white",
+            3,
+            4,
+            260,
+            260,
+            gutter=24,
+            guide=True,
+            border=24,
+            gutter_colour=(245, 245, 245),
+        ),
+    )
+    add(
+        "divided",
+        lambda g: panel_grid(
+            g,
+            "panels_2x5_lines3_grey",
+            2,
+            5,
+            200,
+            280,
+            gutter=10,
+            line=3,
+            gutter_colour=(255, 255, 255),
+            line_colour=(60, 60, 60),
+        ),
+    )
+    add(
+        "divided",
+        lambda g: panel_grid(g, "panels_1x6_black_gutter2", 1, 6, 180, 240, gutter=2, gutter_colour=(0, 0, 0)),
+    )
+    add(
+        "divided",
+        lambda g: panel_grid(
+            g, "panels_4x3_cream_gutter30_border", 4, 3, 280, 210, gutter=30, border=50, gutter_colour=(240, 230, 210)
+        ),
+    )
 
     # --- touching photo plates and storyboards
     add("touching", lambda g: photo_plate(g, "plate_4x4_noseam", 4, 4, 240, 170))
@@ -849,22 +931,36 @@ def _specs(rng: np.random.Generator) -> list[tuple[str, Callable[[np.random.Gene
     add("storyboard", lambda g: storyboard(g, "story_3x4_224_png", 3, 4, 224, fmt="png"))
 
     # --- empty trailing cells
-    add("trailing", lambda g: sprite_sheet(g, "trail_sprite_5x5_64_22", 5, 5, 64, 64, content="explosion",
-                                           filled=22, family="trailing"))
+    add(
+        "trailing",
+        lambda g: sprite_sheet(
+            g, "trail_sprite_5x5_64_22", 5, 5, 64, 64, content="explosion", filled=22, family="trailing"
+        ),
+    )
     add("trailing", lambda g: sprite_sheet(g, "trail_sprite_3x8_32_20", 3, 8, 32, 32, filled=20, family="trailing"))
-    add("trailing", lambda g: sprite_sheet(g, "trail_sprite_4x4_48_magenta_13", 4, 4, 48, 48, bg=magenta, filled=13,
-                                           family="trailing"))
-    add("trailing", lambda g: panel_grid(g, "trail_panels_3x3_7", 3, 3, 280, 280, gutter=10, filled=7,
-                                         family="trailing"))
-    add("trailing", lambda g: panel_grid(g, "trail_panels_3x4_lines_10", 3, 4, 240, 200, gutter=0, line=2,
-                                         filled=10, family="trailing"))
+    add(
+        "trailing",
+        lambda g: sprite_sheet(
+            g, "trail_sprite_4x4_48_magenta_13", 4, 4, 48, 48, bg=magenta, filled=13, family="trailing"
+        ),
+    )
+    add(
+        "trailing",
+        lambda g: panel_grid(g, "trail_panels_3x3_7", 3, 3, 280, 280, gutter=10, filled=7, family="trailing"),
+    )
+    add(
+        "trailing",
+        lambda g: panel_grid(
+            g, "trail_panels_3x4_lines_10", 3, 4, 240, 200, gutter=0, line=2, filled=10, family="trailing"
+        ),
+    )
     add("trailing", lambda g: storyboard(g, "trail_story_4x4_14_black", 4, 4, 192, filled=14, family="trailing"))
-    add("trailing", lambda g: photo_plate(g, "trail_plate_6x6_34_black", 6, 6, 160, 110, filled=34,
-                                          family="trailing"))
-    add("trailing", lambda g: ai_sheet(g, "trail_ai_4x4_14", 4, 4, 1024, 1024, bg="flat", filled=14,
-                                       family="trailing"))
-    add("trailing", lambda g: ai_sheet(g, "trail_ai_3x3_7_checker", 3, 3, 900, 900, bg="checker", filled=7,
-                                       family="trailing"))
+    add("trailing", lambda g: photo_plate(g, "trail_plate_6x6_34_black", 6, 6, 160, 110, filled=34, family="trailing"))
+    add("trailing", lambda g: ai_sheet(g, "trail_ai_4x4_14", 4, 4, 1024, 1024, bg="flat", filled=14, family="trailing"))
+    add(
+        "trailing",
+        lambda g: ai_sheet(g, "trail_ai_3x3_7_checker", 3, 3, 900, 900, bg="checker", filled=7, family="trailing"),
+    )
     return S
 
 

@@ -52,9 +52,7 @@ def iou(a, b) -> float:
 
 def match(pred: list, truth: list) -> list[tuple[int, int, float]]:
     """Greedy one-to-one: (truth index, pred index or -1, IoU) for every true box."""
-    pairs = sorted(
-        ((iou(t, p), i, j) for i, t in enumerate(truth) for j, p in enumerate(pred)), key=lambda x: -x[0]
-    )
+    pairs = sorted(((iou(t, p), i, j) for i, t in enumerate(truth) for j, p in enumerate(pred)), key=lambda x: -x[0])
     used_t, used_p, out = set(), set(), {}
     for v, i, j in pairs:
         if v <= 0:
@@ -125,9 +123,9 @@ class Result:
         self.exact_cells = sum(j >= 0 and list(pg[j]) == list(truth[i]) for i, j, _ in mg)
         self.exact = self.exact_cells == len(truth) and len(pg) == len(truth)
         pf = self.free["boxes"]
-        self.exact0 = sum(j >= 0 and list(pf[j]) == list(truth[i]) for i, j, _ in mf) == len(truth) and len(
-            pf
-        ) == len(truth)
+        self.exact0 = sum(j >= 0 and list(pf[j]) == list(truth[i]) for i, j, _ in mf) == len(truth) and len(pf) == len(
+            truth
+        )
         self.cuts = cuts_outside(g, pg, mg)
         worst_past = worst_clip = 0
         rule = True
@@ -214,8 +212,10 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     manifest = []
     if not args.quiet:
-        print(f"{'grid':34} {'fam':10} {'truth':>9} {'free':>9} {'iou':>6} {'min':>5} {'lost':>4} "
-              f"{'exact':>5} {'cuts':>4} {'past/clip':>9} ok  ms")
+        print(
+            f"{'grid':34} {'fam':10} {'truth':>9} {'free':>9} {'iou':>6} {'min':>5} {'lost':>4} "
+            f"{'exact':>5} {'cuts':>4} {'past/clip':>9} ok  ms"
+        )
     for grid in build_corpus(args.seed, args.only):
         path = save(grid, folder)
         manifest.append(grid.manifest())
@@ -241,17 +241,28 @@ def main(argv: list[str] | None = None) -> int:
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
     if args.json:
         rows = [
-            {"name": r.grid.name, "family": r.grid.family, "free_right": r.free_ok, "iou": round(r.iou, 4),
-             "lost": r.lost, "exact": r.exact, "exact_free": r.exact0, "cuts_outside": r.cuts, "boxes_ok": r.rule_ok,
-             "free": {k: r.free.get(k) for k in ("rows", "cols", "frames", "boxes", "warnings")},
-             "given": {k: r.given.get(k) for k in ("rows", "cols", "frames", "boxes", "warnings")}}
+            {
+                "name": r.grid.name,
+                "family": r.grid.family,
+                "free_right": r.free_ok,
+                "iou": round(r.iou, 4),
+                "lost": r.lost,
+                "exact": r.exact,
+                "exact_free": r.exact0,
+                "cuts_outside": r.cuts,
+                "boxes_ok": r.rule_ok,
+                "free": {k: r.free.get(k) for k in ("rows", "cols", "frames", "boxes", "warnings")},
+                "given": {k: r.given.get(k) for k in ("rows", "cols", "frames", "boxes", "warnings")},
+            }
             for r in results
         ]
         args.json.write_text(json.dumps(rows, indent=1))
     wall = time.perf_counter() - t0
 
-    print(f"\n{'family':10} {'n':>3} {'free right':>12} {'mean iou':>8} {'min iou':>7} {'lost':>4} "
-          f"{'exact(given)':>13} {'exact(free)':>12} {'cuts out':>8} {'boxes ok':>12}")
+    print(
+        f"\n{'family':10} {'n':>3} {'free right':>12} {'mean iou':>8} {'min iou':>7} {'lost':>4} "
+        f"{'exact(given)':>13} {'exact(free)':>12} {'cuts out':>8} {'boxes ok':>12}"
+    )
     for fam in FAMILIES:
         rs = [r for r in results if r.grid.family == fam]
         if not rs:
@@ -271,19 +282,27 @@ def main(argv: list[str] | None = None) -> int:
     frames = sum(r.grid.frames for r in results)
     worst = min(results, key=lambda r: r.iou)
     print(f"\ntotals over {n} grids ({frames} content frames), {'in-process' if args.fast else 'CLI'}, {wall:.0f} s")
-    print(f"  hint-free: rows/cols/frames right {pct(sum(r.free_ok for r in vis), len(vis))}"
-          f"  (rows x cols right {pct(sum(r.free_rc for r in vis), len(vis))})   [target >= 90%]")
+    print(
+        f"  hint-free: rows/cols/frames right {pct(sum(r.free_ok for r in vis), len(vis))}"
+        f"  (rows x cols right {pct(sum(r.free_rc for r in vis), len(vis))})   [target >= 90%]"
+    )
     silent = [r for r in vis if not r.free_ok and not r.free.get("warnings")]
     print(f"    wrong with no warning: {len(silent)}")
-    print(f"  layout given: min per-grid IoU {worst.iou:.3f} ({worst.grid.name}), "
-          f"mean IoU {np.mean([r.iou for r in results]):.3f}, frames lost {lost}"
-          f" in {sum(r.lost > 0 for r in results)} grids   [target >= 0.90, >= 0.97, 0]")
-    print(f"    grids below 0.90 IoU: {sum(r.iou < 0.90 for r in results)}; "
-          f"boxes right by the issue's rule: {pct(sum(r.rule_ok for r in results), n)}")
+    print(
+        f"  layout given: min per-grid IoU {worst.iou:.3f} ({worst.grid.name}), "
+        f"mean IoU {np.mean([r.iou for r in results]):.3f}, frames lost {lost}"
+        f" in {sum(r.lost > 0 for r in results)} grids   [target >= 0.90, >= 0.97, 0]"
+    )
+    print(
+        f"    grids below 0.90 IoU: {sum(r.iou < 0.90 for r in results)}; "
+        f"boxes right by the issue's rule: {pct(sum(r.rule_ok for r in results), n)}"
+    )
     if real:
-        print(f"  real-sheet-like ({len(real)} game-engine sheets): rows x cols right "
-              f"{pct(sum(r.free_rc for r in real), len(real))}, exact cells with layout given "
-              f"{pct(sum(r.exact for r in real), len(real))}   [target >= 90%, >= 90%]")
+        print(
+            f"  real-sheet-like ({len(real)} game-engine sheets): rows x cols right "
+            f"{pct(sum(r.free_rc for r in real), len(real))}, exact cells with layout given "
+            f"{pct(sum(r.exact for r in real), len(real))}   [target >= 90%, >= 90%]"
+        )
     if tmp is not None:
         tmp.cleanup()
     return 0

@@ -93,7 +93,9 @@ def animate(source, options: AnimateOptions | None = None, *, layout: Layout | N
         stab = fr.stabilize_frames(frames, alphas)
         frames, alphas, jb, ja = stab.frames, stab.alphas, stab.jitter_before, stab.jitter_after
         if ja >= jb and jb > 0.5:
-            warnings.append(f"--stabilize found no consistent shift to correct (jitter {jb:.1f} px): frames were left in place")
+            warnings.append(
+                f"--stabilize found no consistent shift to correct (jitter {jb:.1f} px): frames were left in place"
+            )
     frames, alphas = _fit(frames, alphas, opts.max_size, art, warnings)
     seq = fr.frame_sequence(len(frames), opts.order, opts.drop)
     frames = [frames[i] for i in seq]
@@ -119,7 +121,11 @@ def animate(source, options: AnimateOptions | None = None, *, layout: Layout | N
             durations, sw = fr.smooth_durations(durations, per_pair)
             warnings.extend(sw)
     durations = fr.apply_holds(durations, seq, holds, per_pair)
-    scale = opts.scale if opts.scale is not None else (pixelart.auto_scale(frames[0].shape[1::-1]) if art.is_pixel_art else 1)
+    scale = (
+        opts.scale
+        if opts.scale is not None
+        else (pixelart.auto_scale(frames[0].shape[1::-1]) if art.is_pixel_art else 1)
+    )
     return Animation(
         layout=layout,
         frames=frames,
@@ -167,7 +173,9 @@ def _key(rgb: Frame, alpha, art: pixelart.PixelArt, warnings: list[str]):
     k = keying.key_background(rgb, alpha)
     if k is None:
         if alpha is not None:
-            warnings.append("--transparent: the grid already has transparency and no background to remove on its border")
+            warnings.append(
+                "--transparent: the grid already has transparency and no background to remove on its border"
+            )
         else:
             warnings.append(
                 "--transparent found no background to remove (no flat colour, green/magenta screen or checkerboard "
@@ -196,8 +204,9 @@ def _fit(frames, alphas, max_size, art: pixelart.PixelArt, warnings: list[str]):
     return _split(fr.fit_size(_join(frames, alphas), max_size), alphas)
 
 
-def animate_grid(source, options: AnimateOptions | None = None, *, formats: Iterable[str] = (),
-                 layout: Layout | None = None) -> tuple[Animation, dict[str, bytes]]:
+def animate_grid(
+    source, options: AnimateOptions | None = None, *, formats: Iterable[str] = (), layout: Layout | None = None
+) -> tuple[Animation, dict[str, bytes]]:
     """The Animate flow, written once (also :func:`gridanim.pipeline.animate_grid`): image -> :class:`Animation` -> bytes for each of ``formats``.
 
     ``layout`` (the one a preview already found or the user corrected) skips detection. If only the MP4

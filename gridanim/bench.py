@@ -14,6 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 if __name__ == "__main__":
     if not (ROOT / "bench" / "bench.py").is_file():
-        sys.exit("error: the benchmark ships with the repository (bench/bench.py), not with the app: run it from a clone")
+        sys.exit(
+            "error: the benchmark ships with the repository (bench/bench.py), not with the app: run it from a clone"
+        )
     sys.path.insert(0, str(ROOT))
     runpy.run_module("bench.bench", run_name="__main__", alter_sys=True)

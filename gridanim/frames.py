@@ -324,8 +324,9 @@ def cut_frames(rgb: Frame, layout, *, inset: int = 0, alpha: np.ndarray | None =
     chosen = "centre" if anchor == "auto" and not uneven else anchor  # nothing to align: skip the subject search
     if chosen == "centre" and not uneven and apieces is None:  # opaque crops that fill their frames: no padding,
         # so no background colour to measure (the common AI-grid case; it saves a median per cell)
-        return Cut([np.ascontiguousarray(p) for p in pieces], None, [(0, 0, 0, 0)] * len(pieces), [], "unmeasured",
-                   chosen)
+        return Cut(
+            [np.ascontiguousarray(p) for p in pieces], None, [(0, 0, 0, 0)] * len(pieces), [], "unmeasured", chosen
+        )
     cells = [_cell_background(p, None if apieces is None else apieces[k]) for k, p in enumerate(pieces)]
     kind = _majority_kind(cells)
     subjects: list[_Subject | None] = [None] * len(pieces)
@@ -561,8 +562,17 @@ def _stabilize_anchor(frames, alphas, cells, anchor) -> Stabilised | None:
     use = [a is not None and b is not None for a, b in zip(before, after, strict=True)]
     jb, ja = _drift(before, use), _drift(after, use)
     if ja > jb:
-        return Stabilised(list(frames), None if alphas is None else list(alphas), jb, jb, "anchor", anchor,
-                          [(0, 0)] * len(frames), before, before)
+        return Stabilised(
+            list(frames),
+            None if alphas is None else list(alphas),
+            jb,
+            jb,
+            "anchor",
+            anchor,
+            [(0, 0)] * len(frames),
+            before,
+            before,
+        )
     return Stabilised(out, out_a, jb, ja, "anchor", anchor, shifts, before, after)
 
 
@@ -577,8 +587,15 @@ def _stabilize_registration(frames, alphas, max_shift: float) -> Stabilised:
         out_a = [_shift(a[..., None], dy, dx)[..., 0] for a, (dx, dy) in zip(alphas, whole, strict=True)]
     after = _jitter(estimate_shifts(out, max_shift=max_shift))
     if after > before:  # registration made it worse (e.g. no texture): keep the input
-        return Stabilised(list(frames), None if alphas is None else list(alphas), before, before, "registration",
-                          None, [(0, 0)] * len(frames))
+        return Stabilised(
+            list(frames),
+            None if alphas is None else list(alphas),
+            before,
+            before,
+            "registration",
+            None,
+            [(0, 0)] * len(frames),
+        )
     return Stabilised(out, out_a, before, after, "registration", None, whole)
 
 
@@ -603,8 +620,15 @@ def stabilize_frames(
     if method not in ("auto", "anchor", "registration"):
         raise InputError(f"unknown stabilise method {method!r}: use auto, anchor or registration")
     if len(frames) < 2:
-        return Stabilised(frames, alphas, 0.0, 0.0, "registration" if method == "registration" else "anchor", None,
-                          [(0, 0)] * len(frames))
+        return Stabilised(
+            frames,
+            alphas,
+            0.0,
+            0.0,
+            "registration" if method == "registration" else "anchor",
+            None,
+            [(0, 0)] * len(frames),
+        )
     if method != "registration":
         cells = [_cell_background(f, None if alphas is None else alphas[k]) for k, f in enumerate(frames)]
         if method == "anchor" or _majority_kind(cells) != "textured":
@@ -768,7 +792,6 @@ def effective_fps(durations_ms: Sequence[int]) -> float:
 
 
 # --------------------------------------------------------------------------- smoothing
-
 
 
 def smooth(frames: Sequence[Frame], n: int) -> list[Frame]:

@@ -49,7 +49,12 @@ class Keyed:
 
 def _border(rgb: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
     r = RING
-    parts = [rgb[:r].reshape(-1, 3), rgb[-r:].reshape(-1, 3), rgb[r:-r, :r].reshape(-1, 3), rgb[r:-r, -r:].reshape(-1, 3)]
+    parts = [
+        rgb[:r].reshape(-1, 3),
+        rgb[-r:].reshape(-1, 3),
+        rgb[r:-r, :r].reshape(-1, 3),
+        rgb[r:-r, -r:].reshape(-1, 3),
+    ]
     px = np.concatenate(parts).astype(np.int16)
     if alpha is not None:
         a = np.concatenate([alpha[:r].ravel(), alpha[-r:].ravel(), alpha[r:-r, :r].ravel(), alpha[r:-r, -r:].ravel()])
@@ -220,7 +225,9 @@ def _holes(lab, bg, cand, dist, tol, kind, c, keys) -> np.ndarray:
     return np.isin(lab, good)
 
 
-def _soft_edges(bg: np.ndarray, c: np.ndarray, bgcol: np.ndarray, dist: np.ndarray, tol: float) -> tuple[np.ndarray, Frame]:
+def _soft_edges(
+    bg: np.ndarray, c: np.ndarray, bgcol: np.ndarray, dist: np.ndarray, tol: float
+) -> tuple[np.ndarray, Frame]:
     """(alpha, colours): 255 inside the subject, 0 on the background, a ramp on the subject's outer ring.
 
     Ring pixels are blends of the background and the subject. Their alpha

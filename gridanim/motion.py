@@ -361,8 +361,7 @@ def seam_hint(
     if score <= SEAM_HIGH:
         return None
     jump = (
-        f"the loop jumps from frame {last} back to frame {first} "
-        f"({score:.1f}x a typical step, loop_seam {score:.2f})"
+        f"the loop jumps from frame {last} back to frame {first} ({score:.1f}x a typical step, loop_seam {score:.2f})"
     )
     # would ending one frame earlier close the loop?
     s = [_small(frames[i]) for i in (-2, 0)]

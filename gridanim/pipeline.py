@@ -259,8 +259,15 @@ def animation_options(p: Prepared, result: GenerationResult, base: AnimateOption
     return replace(opts, rows=rows, cols=cols, fps=opts.fps if base is not None else p.fps)
 
 
-def _animate(run: _Run, p: Prepared, result: GenerationResult, options: AnimateOptions | None,
-             formats: Iterable[str], targets: dict[str, str] | None, extra_meta: dict) -> Result:
+def _animate(
+    run: _Run,
+    p: Prepared,
+    result: GenerationResult,
+    options: AnimateOptions | None,
+    formats: Iterable[str],
+    targets: dict[str, str] | None,
+    extra_meta: dict,
+) -> Result:
     formats = list(dict.fromkeys(list(formats) + list(targets or {})))
     anim = None
     data: dict[str, bytes] = {}
@@ -268,7 +275,9 @@ def _animate(run: _Run, p: Prepared, result: GenerationResult, options: AnimateO
     warnings = list(result.warnings)
     if formats:
         try:
-            anim = animate(result.image or str(result.grid_path), animation_options(p, result, options), layout=result.layout)
+            anim = animate(
+                result.image or str(result.grid_path), animation_options(p, result, options), layout=result.layout
+            )
             data = render(anim, formats)
             for fmt, path in (targets or {}).items():
                 write_output(path, data[fmt])
@@ -276,7 +285,11 @@ def _animate(run: _Run, p: Prepared, result: GenerationResult, options: AnimateO
         except GridanimError as e:
             raise type(e)(f"the grid was saved to {result.grid_path}, but making the animation failed: {e}") from None
         warnings += [w for w in anim.warnings if w not in warnings]
-        extra_meta["animation"] = {"frames": len(anim.frames), "fps": round(anim.effective_fps, 2), "durations_ms": anim.durations_ms}
+        extra_meta["animation"] = {
+            "frames": len(anim.frames),
+            "fps": round(anim.effective_fps, 2),
+            "durations_ms": anim.durations_ms,
+        }
     result.warnings = warnings
     if formats or extra_meta:
         result.record = update_record(result.record, outputs=outputs, warnings=warnings, **extra_meta)

@@ -119,7 +119,9 @@ def _shrink(im: Image.Image, limit: int) -> Image.Image:
 
 
 def _damaged(name: str, e: BaseException) -> InputError:
-    return InputError(f"{name} is damaged or truncated ({' '.join(str(e).split()) or type(e).__name__}): re-export or re-download it")
+    return InputError(
+        f"{name} is damaged or truncated ({' '.join(str(e).split()) or type(e).__name__}): re-export or re-download it"
+    )
 
 
 def _decode(im: Image.Image, name: str, limit: int) -> Image.Image:

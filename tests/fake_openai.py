@@ -66,7 +66,9 @@ FIXED = {  # models before gpt-image-2
 }
 
 
-def error_body(message: str, type: str = "invalid_request_error", code: str | None = None, param: str | None = None, **extra) -> dict:
+def error_body(
+    message: str, type: str = "invalid_request_error", code: str | None = None, param: str | None = None, **extra
+) -> dict:
     return {"error": {"message": message, "type": type, "param": param, "code": code, **extra}}
 
 
@@ -85,35 +87,71 @@ ERRORS: dict[str, tuple[int, dict, dict]] = {
     ),
     "invalid_api_key": (
         401,
-        error_body("Incorrect API key provided: sk-test-****cdef. You can find your API key at https://platform.openai.com/account/api-keys.", code="invalid_api_key"),
+        error_body(
+            "Incorrect API key provided: sk-test-****cdef. You can find your API key at https://platform.openai.com/account/api-keys.",
+            code="invalid_api_key",
+        ),
         {},
     ),
-    "permission_denied": (403, error_body("Your organization must be verified to use the model `gpt-image-2`.", type="invalid_request_error"), {}),
+    "permission_denied": (
+        403,
+        error_body("Your organization must be verified to use the model `gpt-image-2`.", type="invalid_request_error"),
+        {},
+    ),
     "rate_limit_exceeded": (
         429,
-        error_body("Rate limit reached for gpt-image-2 in organization org-x on images per minute (IPM): Limit 5, Used 5.", type="requests", code="rate_limit_exceeded"),
+        error_body(
+            "Rate limit reached for gpt-image-2 in organization org-x on images per minute (IPM): Limit 5, Used 5.",
+            type="requests",
+            code="rate_limit_exceeded",
+        ),
         {"retry-after-ms": "10"},
     ),
     "insufficient_quota": (
         429,
-        error_body("You exceeded your current quota, please check your plan and billing details.", type="insufficient_quota", code="insufficient_quota"),
+        error_body(
+            "You exceeded your current quota, please check your plan and billing details.",
+            type="insufficient_quota",
+            code="insufficient_quota",
+        ),
         {"x-should-retry": "false"},
     ),
-    "invalid_size": (400, error_body("Invalid size '1792x936'. Width and height must both be divisible by 16.", param="size"), {}),
-    "billing_hard_limit": (400, error_body("Billing hard limit has been reached", code="billing_hard_limit_reached"), {}),
-    "server_error": (500, error_body("The server had an error while processing your request. Sorry about that!", type="server_error"), {"retry-after-ms": "10"}),
+    "invalid_size": (
+        400,
+        error_body("Invalid size '1792x936'. Width and height must both be divisible by 16.", param="size"),
+        {},
+    ),
+    "billing_hard_limit": (
+        400,
+        error_body("Billing hard limit has been reached", code="billing_hard_limit_reached"),
+        {},
+    ),
+    "server_error": (
+        500,
+        error_body("The server had an error while processing your request. Sorry about that!", type="server_error"),
+        {"retry-after-ms": "10"},
+    ),
     "gif_not_enabled": (
         403,
-        error_body("GIF output is in preview and is not enabled for this organization. Request access to use output_format 'gif'.",
-                   code="gif_output_not_enabled", param="output_format"),
+        error_body(
+            "GIF output is in preview and is not enabled for this organization. Request access to use output_format 'gif'.",
+            code="gif_output_not_enabled",
+            param="output_format",
+        ),
         {},
     ),
     "transparency_unsupported": (
         400,
-        error_body("Transparent backgrounds are not supported for this model.", code="unsupported_value", param="background"),
+        error_body(
+            "Transparent backgrounds are not supported for this model.", code="unsupported_value", param="background"
+        ),
         {},
     ),
-    "model_not_found": (404, error_body("The model `gpt-image-9` does not exist or you do not have access to it.", code="model_not_found"), {}),
+    "model_not_found": (
+        404,
+        error_body("The model `gpt-image-9` does not exist or you do not have access to it.", code="model_not_found"),
+        {},
+    ),
 }
 
 
@@ -176,8 +214,18 @@ GIF_EDGE = ((9, 960), (12, 816), (16, 720))  # reported frame-size limits (docs/
 CLEAR = (0, 0, 0, 0)
 
 
-def draw_grid(w: int, h: int, rows: int, cols: int, gutter: int = 8, *, coarse: bool = False, background: Any = None,
-              body=(230, 140, 40), fmt: str = "PNG") -> bytes:
+def draw_grid(
+    w: int,
+    h: int,
+    rows: int,
+    cols: int,
+    gutter: int = 8,
+    *,
+    coarse: bool = False,
+    background: Any = None,
+    body=(230, 140, 40),
+    fmt: str = "PNG",
+) -> bytes:
     """A rows x cols sheet: light gutters, flat sky-blue panels, a bobbing body whose tail tip circles once per loop.
 
     ``background``: None (grey gutters, blue panels), ``"transparent"`` (RGBA, alpha 0 behind the body) or an
@@ -275,7 +323,11 @@ def patch_tokens(w: float, h: float) -> int:
 
 def size_problem(model: str, w: int, h: int) -> str | None:
     if model.startswith(("gpt-image-1", "chatgpt-image")):
-        return None if f"{w}x{h}" in FIXED["low"] else f"Invalid size '{w}x{h}'. Supported sizes are 1024x1024, 1024x1536, 1536x1024, and auto."
+        return (
+            None
+            if f"{w}x{h}" in FIXED["low"]
+            else f"Invalid size '{w}x{h}'. Supported sizes are 1024x1024, 1024x1536, 1536x1024, and auto."
+        )
     if w % 16 or h % 16:
         return f"Invalid size '{w}x{h}'. Width and height must both be divisible by 16."
     if max(w, h) > 3840 or max(w, h) > 3 * min(w, h) or not 655_360 <= w * h <= 8_294_400:
@@ -366,7 +418,9 @@ class FakeOpenAI:
         if ctype.startswith("application/json"):
             req.json = json.loads(body or b"{}")
         elif ctype.startswith("multipart/form-data"):
-            msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + body)
+            msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+                b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + body
+            )
             for part in msg.iter_parts():
                 name = part.get_param("name", header="content-disposition")
                 data = part.get_payload(decode=True) or b""
@@ -402,13 +456,17 @@ class FakeOpenAI:
         background = req.param("background")
         if fmt == "gif":
             if not model.startswith(GIF_MODELS):
-                return 400, error_body(f"output_format 'gif' is not supported for model '{model}'.", param="output_format")
+                return 400, error_body(
+                    f"output_format 'gif' is not supported for model '{model}'.", param="output_format"
+                )
             if not self.gif_enabled:
                 return ERRORS["gif_not_enabled"][:2]
             n = int(req.param("frame_count") or 9)
             limit = next((edge for upto, edge in GIF_EDGE if n <= upto), None)
             if not 2 <= n <= 16 or limit is None or max(w, h) > limit:
-                return 400, error_body(f"Invalid GIF: {n} frames of {w}x{h} exceed the GIF size limits for {model}.", param="size")
+                return 400, error_body(
+                    f"Invalid GIF: {n} frames of {w}x{h} exceed the GIF size limits for {model}.", param="size"
+                )
         if background == "transparent" and (fmt == "jpeg" or model in self.no_transparency):
             return ERRORS["transparency_unsupported"][:2]
         if "mask" in req.files:
@@ -416,7 +474,11 @@ class FakeOpenAI:
             m = re.search(r"Re-draw only panels? ([\d, ]+)", str(req.param("prompt") or ""))
             chosen = [int(x) for x in re.findall(r"\d+", m.group(1))] if m else []
             image = (req.files.get("image") or req.files.get("image[]") or [None])[0]
-            why = "No image to edit." if image is None else mask_problem(req.files["mask"][0].data, image.size, rows, cols, chosen)
+            why = (
+                "No image to edit."
+                if image is None
+                else mask_problem(req.files["mask"][0].data, image.size, rows, cols, chosen)
+            )
             if why:
                 return 400, error_body(why, param="mask")
         return None
@@ -462,7 +524,9 @@ class FakeOpenAI:
         usage: Any = script.usage
         if usage == "compute":
             text_tokens = len(prompt.split()) * 4 // 3 + 3
-            image_in = sum(patch_tokens(*u.size) for k, ups in req.files.items() if k != "mask" for u in ups) if edit else 0
+            image_in = (
+                sum(patch_tokens(*u.size) for k, ups in req.files.items() if k != "mask" for u in ups) if edit else 0
+            )
             out = grid_output_tokens(model, bill_w, bill_h, quality) + 100 * partials
             usage = {
                 "input_tokens": text_tokens + image_in,
@@ -471,7 +535,12 @@ class FakeOpenAI:
                 "output_tokens_details": {"image_tokens": out, "text_tokens": 0},
                 "total_tokens": text_tokens + image_in + out,
             }
-        echo = {"background": "transparent" if bg == "transparent" else "opaque", "output_format": fmt, "quality": quality, "size": f"{iw}x{ih}"}
+        echo = {
+            "background": "transparent" if bg == "transparent" else "opaque",
+            "output_format": fmt,
+            "quality": quality,
+            "size": f"{iw}x{ih}",
+        }
         if not stream:
             body = {"created": int(time.time()), "data": [{"b64_json": base64.b64encode(png).decode()}], **echo}
             if usage is not None:
@@ -483,16 +552,34 @@ class FakeOpenAI:
         n_partials = script.after_partials if script.stream_error else partials
         for i in range(n_partials):
             part = draw_grid(iw, ih, rows, cols, gutter, coarse=True)
-            events.append({"type": f"{prefix}.partial_image", "b64_json": base64.b64encode(part).decode(), "partial_image_index": i, "created_at": int(time.time()), **echo})
+            events.append(
+                {
+                    "type": f"{prefix}.partial_image",
+                    "b64_json": base64.b64encode(part).decode(),
+                    "partial_image_index": i,
+                    "created_at": int(time.time()),
+                    **echo,
+                }
+            )
         if script.stream_error:
             events.append({"type": "error", "error": {"type": "server_error", **script.stream_error}})
         else:
-            done = {"type": f"{prefix}.completed", "b64_json": base64.b64encode(png).decode(), "created_at": int(time.time()), **echo}
+            done = {
+                "type": f"{prefix}.completed",
+                "b64_json": base64.b64encode(png).decode(),
+                "created_at": int(time.time()),
+                **echo,
+            }
             if usage is not None:
                 done["usage"] = usage
             events.append(done)
         h.send_response(200)
-        for k, v in {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "Connection": "close", **headers}.items():
+        for k, v in {
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-cache",
+            "Connection": "close",
+            **headers,
+        }.items():
             h.send_header(k, v)
         h.end_headers()
         for ev in events:

@@ -25,8 +25,8 @@ SHARED_GRIDS = REPO_ROOT.parent / "shared" / "grids"
 if str(REPO_ROOT) not in sys.path:  # plain `pytest` from elsewhere
     sys.path.insert(0, str(REPO_ROOT))
 
-from gridanim.layout import Layout  # noqa: E402
 from bench.metrics import decode_gif  # noqa: E402
+from gridanim.layout import Layout  # noqa: E402
 
 GUTTER = (255, 255, 255)
 

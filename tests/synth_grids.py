@@ -81,7 +81,9 @@ def _jpeg(img: np.ndarray, quality: int) -> np.ndarray:
 GUTTER_COLOURS = [(250, 250, 250), (20, 20, 24), (232, 200, 60), (40, 90, 200), (255, 255, 255)]
 
 
-def panel_grid(seed: int, *, size=None, rows=None, cols=None, gutter=None, border=None, jpeg=None, empty_tail=None) -> Truth:
+def panel_grid(
+    seed: int, *, size=None, rows=None, cols=None, gutter=None, border=None, jpeg=None, empty_tail=None
+) -> Truth:
     rng = np.random.default_rng(seed)
     W, H = size or [(640, 480), (1024, 1024), (1024, 1536), (1536, 1024), (800, 600), (900, 1200)][seed % 6]
     rows = rows or int(rng.integers(1, 6))
@@ -91,15 +93,19 @@ def panel_grid(seed: int, *, size=None, rows=None, cols=None, gutter=None, borde
     g = int(rng.integers(0, 31)) if gutter is None else gutter
     border = int(rng.integers(0, 25)) if border is None else border
     gutter_colour = GUTTER_COLOURS[int(rng.integers(0, len(GUTTER_COLOURS)))]
+
     def uneven(n):
         return [max(0, g + int(rng.integers(-min(g, 3), min(g, 3) + 1))) for _ in range(n)]
+
     xs = _split(W - 2 * border, cols, uneven(cols - 1), rng, 0.03)
     ys = _split(H - 2 * border, rows, uneven(rows - 1), rng, 0.03)
     img = np.empty((H, W, 3), np.uint8)
     img[:] = gutter_colour
     palette = (rng.uniform(90, 160), rng.uniform(90, 160), rng.uniform(90, 160))
     n = rows * cols
-    empties = (int(rng.integers(0, min(3, n - 1) + 1)) if rng.random() < 0.3 else 0) if empty_tail is None else empty_tail
+    empties = (
+        (int(rng.integers(0, min(3, n - 1) + 1)) if rng.random() < 0.3 else 0) if empty_tail is None else empty_tail
+    )
     pil = Image.fromarray(img)
     boxes = []
     for i in range(n - empties):

@@ -49,7 +49,21 @@ def _ffmpeg_rgba(data: bytes, suffix: str, w: int, h: int) -> list[np.ndarray]:
         t.write(data)
         t.flush()
         r = subprocess.run(
-            [ffmpeg(), "-hide_banner", "-loglevel", "error", "-i", t.name, "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgba", "-"],
+            [
+                ffmpeg(),
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-i",
+                t.name,
+                "-fps_mode",
+                "passthrough",
+                "-f",
+                "rawvideo",
+                "-pix_fmt",
+                "rgba",
+                "-",
+            ],
             capture_output=True,
             check=True,
         )

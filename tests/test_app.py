@@ -25,7 +25,9 @@ from gridanim.hosting.storage import list_history
 def app_url():
     import app
 
-    app.demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, **app.launch_options())
+    app.demo.launch(
+        server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, **app.launch_options()
+    )
     try:
         yield app.demo.local_url
     finally:
@@ -76,14 +78,22 @@ def test_animate_returns_a_gif_with_every_frame_and_an_mp4(gc, tmp_path):
     gif, mp4, files, text, cut = gc.predict(upload(grid_file(tmp_path)), api_name="/animate")
     assert gif_frames(gif) == 12
     assert is_mp4(video_path(mp4))
-    assert sorted(Path(f).name for f in files) == ["animation.gif", "animation.mp4", "animation.webp", "frames.zip",
-                                                   "grid_cut.png", "sprite_sheet.zip"]
+    assert sorted(Path(f).name for f in files) == [
+        "animation.gif",
+        "animation.mp4",
+        "animation.webp",
+        "frames.zip",
+        "grid_cut.png",
+        "sprite_sheet.zip",
+    ]
     assert "12 frames" in text and "GIF" in text and "KB" in text
     assert Image.open(cut).size[0] > 0
 
 
 def test_animate_honours_manual_layout_order_and_timing(gc, tmp_path):
-    gif, *_ = gc.predict(upload(grid_file(tmp_path, 2, 3)), rows="2", cols="3", fps=10, order="pingpong", api_name="/animate")
+    gif, *_ = gc.predict(
+        upload(grid_file(tmp_path, 2, 3)), rows="2", cols="3", fps=10, order="pingpong", api_name="/animate"
+    )
     with Image.open(gif) as im:
         assert im.n_frames == 10  # 1 2 3 4 5 6 5 4 3 2: the ends are not repeated
         assert im.info["duration"] == 100
@@ -225,7 +235,9 @@ def test_estimate_shows_a_problem_instead_of_failing(gc):
 def test_a_reference_photo_goes_to_images_edit(gc, openai_env, tmp_path):
     photo = tmp_path / "me.jpg"
     Image.new("RGB", (600, 400), (200, 120, 40)).save(photo)
-    gif, mp4, cost, *_ = gc.predict("she waves hello", rows=2, cols=2, reference=upload(photo), partial_images=0, api_name="/generate")
+    gif, mp4, cost, *_ = gc.predict(
+        "she waves hello", rows=2, cols=2, reference=upload(photo), partial_images=0, api_name="/generate"
+    )
     [req] = openai_env.requests
     assert req.path == "/v1/images/edits"
     assert [u.filename for ups in req.files.values() for u in ups] == ["me.jpg"]

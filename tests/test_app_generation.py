@@ -15,7 +15,9 @@ from gridanim.hosting.storage import list_history
 def app_url():
     import app
 
-    app.demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, **app.launch_options())
+    app.demo.launch(
+        server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, **app.launch_options()
+    )
     try:
         yield app.demo.local_url
     finally:
@@ -37,7 +39,13 @@ def test_gif_route_in_the_app(app_url, openai_env, data_dir):
     gc = client(app_url)
     try:
         gif, mp4, cost, cut, frames, files, status = gc.predict(
-            "a cat chasing its tail", model="gpt-image-2.6-flare", quality="low", route="gif", gif_frames=5, api_name="/generate")
+            "a cat chasing its tail",
+            model="gpt-image-2.6-flare",
+            quality="low",
+            route="gif",
+            gif_frames=5,
+            api_name="/generate",
+        )
     finally:
         gc.close()
     [req] = openai_env.image_requests
@@ -98,10 +106,21 @@ def test_stylise_first_keep_the_still_then_animate_it(app_url, openai_env, data_
     Image.new("RGB", (300, 400), (200, 150, 120)).save(photo)
     gc = client(app_url)
     try:
-        still, cost = gc.predict("she waves", "ghibli", "gpt-image-2", "low", handle_file(str(photo)), api_name="/stylise")
+        still, cost = gc.predict(
+            "she waves", "ghibli", "gpt-image-2", "low", handle_file(str(photo)), api_name="/stylise"
+        )
         assert Image.open(still).size and "$" in cost
-        gif, mp4, cost, *_ = gc.predict("she waves", style="ghibli", rows=2, cols=2, model="gpt-image-2", quality="low",
-                                        reference=handle_file(str(photo)), stylise_first=True, api_name="/generate")
+        gif, mp4, cost, *_ = gc.predict(
+            "she waves",
+            style="ghibli",
+            rows=2,
+            cols=2,
+            model="gpt-image-2",
+            quality="low",
+            reference=handle_file(str(photo)),
+            stylise_first=True,
+            api_name="/generate",
+        )
     finally:
         gc.close()
     first, second = openai_env.image_requests  # the kept still is reused: no second stylise call

@@ -21,7 +21,9 @@ def test_choosing_a_preset_shows_its_description_and_adopts_its_grid():
 def test_no_preset_leaves_the_grid_alone():
     text, sample, *rest = h.style_changed("")
     assert "Plain prompt" in text and sample["visible"] is False
-    assert rest == [{"__type__": "update"}] * 5  # gr.skip(): rows, cols, shape, fps, transparency keep what the user set
+    assert (
+        rest == [{"__type__": "update"}] * 5
+    )  # gr.skip(): rows, cols, shape, fps, transparency keep what the user set
 
 
 def test_every_shipped_preset_is_offered_with_its_name():
@@ -44,7 +46,9 @@ def test_key_hint_follows_the_environment(monkeypatch):
     assert h.key_hint().startswith("A server key is set")
 
 
-@pytest.mark.parametrize("value, expected", [("auto", None), ("", None), (None, None), (0, None), ("4", 4), (3, 3), (2.0, 2)])
+@pytest.mark.parametrize(
+    "value, expected", [("auto", None), ("", None), (None, None), (0, None), ("4", 4), (3, 3), (2.0, 2)]
+)
 def test_rows_and_cols_values(value, expected):
     assert animate_view.count(value) == expected
 

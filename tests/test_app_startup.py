@@ -19,14 +19,20 @@ DEADLINE_S = 60
 
 def clean_env(tmp_path, **extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "GRADIO_"))}
-    env.update(GRIDANIM_DATA_DIR=str(tmp_path / "data"), GRADIO_TEMP_DIR=str(tmp_path / "gradio"), GRIDANIM_APP_TMP=str(tmp_path / "runs"))
+    env.update(
+        GRIDANIM_DATA_DIR=str(tmp_path / "data"),
+        GRADIO_TEMP_DIR=str(tmp_path / "gradio"),
+        GRIDANIM_APP_TMP=str(tmp_path / "runs"),
+    )
     env.update(extra)
     return env
 
 
 def start(args: list[str], env: dict, tmp_path) -> tuple[subprocess.Popen, object]:
     log = open(tmp_path / "app.log", "w+")
-    proc = subprocess.Popen([sys.executable, "app.py", *args], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", *args], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     return proc, log
 
 
@@ -59,7 +65,9 @@ def test_starts_without_any_key_via_the_gradio_port_variable(tmp_path):
 
 def test_host_and_port_flags_win(tmp_path):
     port = free_port()
-    proc, log = start(["--host", "127.0.0.1", "--port", str(port)], clean_env(tmp_path, GRADIO_SERVER_PORT="1"), tmp_path)
+    proc, log = start(
+        ["--host", "127.0.0.1", "--port", str(port)], clean_env(tmp_path, GRADIO_SERVER_PORT="1"), tmp_path
+    )
     try:
         wait_http(f"http://127.0.0.1:{port}/", proc, DEADLINE_S)
     finally:
@@ -69,8 +77,13 @@ def test_host_and_port_flags_win(tmp_path):
 def test_share_while_offline_keeps_serving_locally_and_says_so(tmp_path):
     port = free_port()
     # An unreachable proxy makes the tunnel request fail fast whatever the network allows.
-    env = clean_env(tmp_path, GRADIO_SERVER_PORT=str(port), HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9",
-                    NO_PROXY="127.0.0.1,localhost")
+    env = clean_env(
+        tmp_path,
+        GRADIO_SERVER_PORT=str(port),
+        HTTPS_PROXY="http://127.0.0.1:9",
+        HTTP_PROXY="http://127.0.0.1:9",
+        NO_PROXY="127.0.0.1,localhost",
+    )
     proc, log = start(["--share"], env, tmp_path)
     try:
         seconds = wait_http(f"http://127.0.0.1:{port}/", proc, DEADLINE_S)

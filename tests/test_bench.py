@@ -51,7 +51,9 @@ def test_bench_quality_targets_hold(figures, kind):
 def _colour_bins_per_pixel(frames: list[np.ndarray]) -> float:
     seen = np.zeros(1 << 21, np.bool_)
     for f in frames:
-        seen[(f[..., 0].astype(np.uint32) >> 1 << 14) | (f[..., 1].astype(np.uint32) >> 1 << 7) | (f[..., 2] >> 1)] = True
+        seen[(f[..., 0].astype(np.uint32) >> 1 << 14) | (f[..., 1].astype(np.uint32) >> 1 << 7) | (f[..., 2] >> 1)] = (
+            True
+        )
     return np.count_nonzero(seen) / sum(f.shape[0] * f.shape[1] for f in frames)
 
 
@@ -62,7 +64,9 @@ def test_bench_grids_differ_as_their_names_say():
         assert g.grid.shape == (768, 512, 3) and len(g.panels) == 12
         x, y, w, h = g.panels[5]
         assert (g.truth(5, (x, y, w, h)) == g.grid[y : y + h, x : x + w]).all(), k
-    cells = {k: [s[bench.MARGIN : -bench.MARGIN, bench.MARGIN : -bench.MARGIN] for s in g.scenes] for k, g in grids.items()}
+    cells = {
+        k: [s[bench.MARGIN : -bench.MARGIN, bench.MARGIN : -bench.MARGIN] for s in g.scenes] for k, g in grids.items()
+    }
     bins = {k: _colour_bins_per_pixel(v) for k, v in cells.items()}
     assert bins["photo"] > 2 * max(bins["flat"], bins["painted"])
     dark = {k: float(np.mean([(f.max(axis=2) < 60).mean() for f in v])) for k, v in cells.items()}

@@ -27,8 +27,15 @@ from helpers import REPO_ROOT, flat_grid, free_port, wait_http
 from PIL import Image
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 VISITOR_KEY = "sk-visitor-browser-0123456789abcdef"
@@ -140,15 +147,23 @@ def test_animate_tab_uploads_a_grid_and_plays_the_gif_and_mp4(page, tmp_path):
         "() => { const v = document.querySelector('#mp4-out video'); return v && v.readyState >= 2 && !v.error }",
         timeout=30000,
     )
-    t0 = page.evaluate("async () => { const v = document.querySelector('#mp4-out video'); v.muted = true; await v.play(); return v.currentTime }")
+    t0 = page.evaluate(
+        "async () => { const v = document.querySelector('#mp4-out video'); v.muted = true; await v.play(); return v.currentTime }"
+    )
     page.wait_for_function(f"() => document.querySelector('#mp4-out video').currentTime > {t0} + 0.2", timeout=10000)
     assert page.evaluate("() => document.querySelector('#mp4-out video').error") is None
 
     links = page.locator("#anim-files a[download]")
     expect(links).to_have_count(6, timeout=10000)
     names = sorted(links.nth(i).get_attribute("download") for i in range(6))
-    assert names == ["animation.gif", "animation.mp4", "animation.webp", "frames.zip", "grid_cut.png",
-                     "sprite_sheet.zip"]
+    assert names == [
+        "animation.gif",
+        "animation.mp4",
+        "animation.webp",
+        "frames.zip",
+        "grid_cut.png",
+        "sprite_sheet.zip",
+    ]
     expect(page.locator("#a-sheet")).to_contain_text("Sprite sheet (PNG + JSON)")
     sheet_link = next(links.nth(i) for i in range(6) if links.nth(i).get_attribute("download") == "sprite_sheet.zip")
     with zipfile.ZipFile(io.BytesIO(fetch(page, sheet_link.get_attribute("href")))) as z:
@@ -334,7 +349,9 @@ def test_gif_route_then_redraw_one_frame_in_history(page, fake, app_server):
     gif = page.locator("#gen-gif img").first
     expect(page.locator("#gen-status")).to_contain_text("Done", timeout=90000)
     req = fake.requests[-1]
-    assert len(fake.requests) == before + 1 and req.json["output_format"] == "gif" and req.json["frame_count"] == 4, req.json
+    assert len(fake.requests) == before + 1 and req.json["output_format"] == "gif" and req.json["frame_count"] == 4, (
+        req.json
+    )
     expect(page.locator("#gen-cost")).to_contain_text("native GIF", timeout=10000)
     expect(gif).to_have_attribute("src", re.compile(r"\.gif$"), timeout=10000)
     with Image.open(io.BytesIO(fetch(page, gif.get_attribute("src")))) as im:

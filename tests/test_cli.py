@@ -90,7 +90,19 @@ def test_animate_order_and_extras(grid_png, tmp_path):
 
 
 def test_animate_human_summary(grid_png, tmp_path):
-    r = run_cli("animate", grid_png, "--rows", "3", "--cols", "4", "--fps", "12", "--uniform-delays", "--gif", tmp_path / "a.gif")
+    r = run_cli(
+        "animate",
+        grid_png,
+        "--rows",
+        "3",
+        "--cols",
+        "4",
+        "--fps",
+        "12",
+        "--uniform-delays",
+        "--gif",
+        tmp_path / "a.gif",
+    )
     assert r.returncode == 0, r.stderr
     assert "wrote" in r.stdout and "a.gif" in r.stdout
     assert "12.5 fps" in r.stdout  # the honest rate, as a warning line
@@ -222,7 +234,12 @@ def test_animate_path_imports_no_heavy_modules(grid_png, tmp_path):
     from helpers import REPO_ROOT
 
     cmd = [sys.executable, "-X", "importtime", "-m", "gridanim", "animate", str(grid_png), "--rows", "3", "--cols", "4"]
-    r = subprocess.run(cmd + ["--gif", str(tmp_path / "a.gif"), "--mp4", str(tmp_path / "a.mp4")], cwd=REPO_ROOT, capture_output=True, text=True)
+    r = subprocess.run(
+        cmd + ["--gif", str(tmp_path / "a.gif"), "--mp4", str(tmp_path / "a.mp4")],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
     modules = {m.group(1).strip().split(".")[0] for m in re.finditer(r"\|\s+([\w.]+)\s*$", r.stderr, re.M)}
     assert "numpy" in modules and "PIL" in modules  # the parse found the import list

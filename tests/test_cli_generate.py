@@ -21,7 +21,20 @@ from gridanim.generation.models import check_model
 from gridanim.hosting.storage import list_history
 
 REPO = Path(__file__).resolve().parent.parent
-CAT = ["generate", "a cat chasing its tail", "--style", "ghibli", "--rows", "3", "--cols", "4", "--model", "gpt-image-2", "--quality", "medium"]
+CAT = [
+    "generate",
+    "a cat chasing its tail",
+    "--style",
+    "ghibli",
+    "--rows",
+    "3",
+    "--cols",
+    "4",
+    "--model",
+    "gpt-image-2",
+    "--quality",
+    "medium",
+]
 
 
 def run(capsys, *argv):
@@ -83,12 +96,29 @@ def test_acceptance_generate_to_gif_and_mp4(openai_env, capsys, workdir, data_di
 def test_summary_output_names_cost_layout_and_files(openai_env, capsys, workdir):
     code, out, err = run(capsys, *CAT, "--gif", "out.gif")
     assert code == 0 and err == ""
-    assert out.index("estimate: $0.0482") < out.index("cost: $0.048035")  # the quote is printed before the call and "3 rows x 4 columns, 12 frames" in out and "wrote out.gif" in out
+    assert out.index("estimate: $0.0482") < out.index(
+        "cost: $0.048035"
+    )  # the quote is printed before the call and "3 rows x 4 columns, 12 frames" in out and "wrote out.gif" in out
 
 
 def test_photo_goes_through_edit_and_its_tokens_are_priced(openai_env, capsys, workdir):
     Image.new("RGB", (640, 480), "orange").save(workdir / "me.png")
-    code, out, err = run(capsys, "generate", "she waves", "--image", "me.png", "--rows", "2", "--cols", "2", "--model", "gpt-image-2", "--quality", "low", "--json")
+    code, out, err = run(
+        capsys,
+        "generate",
+        "she waves",
+        "--image",
+        "me.png",
+        "--rows",
+        "2",
+        "--cols",
+        "2",
+        "--model",
+        "gpt-image-2",
+        "--quality",
+        "low",
+        "--json",
+    )
     assert code == 0, err
     [req] = openai_env.requests
     assert req.path == "/v1/images/edits" and [u.filename for u in req.files["image"]] == ["me.png"]
@@ -99,7 +129,9 @@ def test_photo_goes_through_edit_and_its_tokens_are_priced(openai_env, capsys, w
 
 def test_photo_with_layout_guide_sends_image_array(openai_env, capsys, workdir):
     Image.new("RGB", (640, 480), "orange").save(workdir / "me.png")
-    code, _, err = run(capsys, "generate", "she waves", "--image", "me.png", "--layout-guide", "--rows", "2", "--cols", "2")
+    code, _, err = run(
+        capsys, "generate", "she waves", "--image", "me.png", "--layout-guide", "--rows", "2", "--cols", "2"
+    )
     assert code == 0, err
     assert [u.filename for u in openai_env.requests[0].files["image[]"]] == ["me.png", "layout-guide.png"]
 
@@ -119,11 +151,16 @@ def test_missing_key_sends_nothing(fake_openai, capsys, monkeypatch):
     monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
     code, out, err = run(capsys, *CAT, "--json")
     assert code == 2 and out == ""
-    assert err.splitlines() == ["error: No OpenAI key found: set OPENAI_API_KEY (export OPENAI_API_KEY=sk-...) or paste your own key in the app"]
+    assert err.splitlines() == [
+        "error: No OpenAI key found: set OPENAI_API_KEY (export OPENAI_API_KEY=sk-...) or paste your own key in the app"
+    ]
     assert fake_openai.requests == []
 
 
-@pytest.mark.parametrize("model, text", [("gpt-image-1", "shut down by OpenAI on 2026-10-23: use gpt-image-2.5-sunburst"), ("dall-e-3", "shut down")])
+@pytest.mark.parametrize(
+    "model, text",
+    [("gpt-image-1", "shut down by OpenAI on 2026-10-23: use gpt-image-2.5-sunburst"), ("dall-e-3", "shut down")],
+)
 def test_shut_down_model_sends_nothing(openai_env, capsys, model, text):
     code, out, err = run(capsys, "generate", "a cat", "--model", model)
     assert code == 2 and len(err.splitlines()) == 1 and err.startswith("error: ") and text in err
@@ -207,7 +244,11 @@ def test_the_real_command_line(fake_openai, tmp_path, data_dir):
     env = _env(OPENAI_BASE_URL=fake_openai.base_url, OPENAI_API_KEY=TEST_KEY)
     proc = subprocess.run(
         [sys.executable, "-m", "gridanim", *CAT, "--gif", "out.gif", "--json"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""

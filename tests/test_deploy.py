@@ -72,9 +72,14 @@ class FakeHub:
                     return self._send(200, {"errors": [], "warnings": []})
                 if "/preupload/" in self.path:
                     files = json.loads(body)["files"]
-                    return self._send(200, {"files": [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in files]})
+                    return self._send(
+                        200,
+                        {"files": [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in files]},
+                    )
                 if "/commit/" in self.path:
-                    return self._send(200, {"commitUrl": f"{hub.url}/spaces/u/s/commit/{'a' * 40}", "commitOid": "a" * 40})
+                    return self._send(
+                        200, {"commitUrl": f"{hub.url}/spaces/u/s/commit/{'a' * 40}", "commitOid": "a" * 40}
+                    )
                 if self.path.endswith("/secrets"):
                     return self._send(200, {})
                 self._send(404, {"error": f"unknown {self.path}"})
@@ -153,11 +158,20 @@ def test_dry_run_on_this_repo_lists_a_sensible_file_set(capsys, monkeypatch):
     assert main(["deploy", "alice/gridanim", "--dry-run", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     files = report["files"]
-    for needed in ("app.py", "requirements.txt", "README.md", "gridanim/__init__.py", "gridanim/data/models.toml",
-                   "presets/ghibli.toml", "examples/bouncing_ball_3x4.png"):
+    for needed in (
+        "app.py",
+        "requirements.txt",
+        "README.md",
+        "gridanim/__init__.py",
+        "gridanim/data/models.toml",
+        "presets/ghibli.toml",
+        "examples/bouncing_ball_3x4.png",
+    ):
         assert needed in files, needed
     for f in files:
-        assert not f.startswith(("tests/", ".git/", "bench/", ".ci/", "outputs/", "test-artifacts/", ".pytest_cache/", ".gradio/"))
+        assert not f.startswith(
+            ("tests/", ".git/", "bench/", ".ci/", "outputs/", "test-artifacts/", ".pytest_cache/", ".gradio/")
+        )
         assert "__pycache__" not in f and not f.endswith((".gif", ".mp4", ".pyc"))
     assert report["dry_run"] is True and report["secret_set"] is False
 
@@ -255,5 +269,7 @@ def test_the_shipped_readme_has_valid_space_front_matter():
 
 
 def test_deploy_is_a_registered_subcommand():
-    out = subprocess.run([sys.executable, "-m", "gridanim", "deploy", "--help"], cwd=REPO_ROOT, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "gridanim", "deploy", "--help"], cwd=REPO_ROOT, capture_output=True, text=True
+    )
     assert out.returncode == 0 and "USER/SPACE" in out.stdout and "--dry-run" in out.stdout

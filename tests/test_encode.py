@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from helpers import assert_similar, decode_mp4, gif_info, probe, scene_frames
 
+from bench.metrics import ssim
 from gridanim import encode
 from gridanim.errors import EncodeError, InputError
-from bench.metrics import ssim
 
 pytest.importorskip("imageio_ffmpeg")
 
@@ -31,7 +31,7 @@ def test_gif_round_trip(quality, tol):
     assert info["durations"] == durations
     assert info["loop"] == 0  # NETSCAPE2.0, forever
     assert info["size"] == (96, 64)
-    for k, (got, want) in enumerate(zip(info["frames"], frames)):
+    for k, (got, want) in enumerate(zip(info["frames"], frames, strict=False)):
         assert_similar(got, want, tol, f"frame {k}")
 
 
@@ -47,7 +47,7 @@ def test_gif_high_beats_pillow_default_on_a_textured_clip():
     naive = buf.getvalue()
 
     def mean_ssim(data):
-        return np.mean([ssim(a, b) for a, b in zip(gif_info(data)["frames"], frames)])
+        return np.mean([ssim(a, b) for a, b in zip(gif_info(data)["frames"], frames, strict=False)])
 
     assert mean_ssim(ours) >= mean_ssim(naive) - 0.002
     assert len(ours) <= 1.1 * len(naive)
@@ -61,7 +61,7 @@ def test_gif_unchanged_pixels_become_transparent_and_still_decode_right(monkeypa
     plain = encode.encode_gif(frames, 100)
     assert len(data) < len(plain)
     # transparency changes the bytes, never the picture
-    for k, (got, want) in enumerate(zip(gif_info(data)["frames"], gif_info(plain)["frames"])):
+    for k, (got, want) in enumerate(zip(gif_info(data)["frames"], gif_info(plain)["frames"], strict=False)):
         assert (got == want).all(), f"frame {k} composites differently"
 
 
@@ -72,7 +72,7 @@ def test_delta_frames_only_where_it_pays():
     for d in out[1:]:
         assert (d == 255).mean() > 0.8  # the still background became transparent
     noisy = [np.random.default_rng(i).integers(0, 8, (64, 96)).astype(np.uint8) for i in range(3)]
-    for a, b in zip(encode.delta_frames(noisy, 255), noisy):  # ~1/8 pixels unchanged, scattered
+    for a, b in zip(encode.delta_frames(noisy, 255), noisy, strict=False):  # ~1/8 pixels unchanged, scattered
         assert (a == b).all()
 
 
@@ -82,7 +82,7 @@ def test_gif_is_lossless_when_the_colours_fit():
     palette = rng.integers(0, 256, (7, 3), dtype=np.uint8)
     frames = [palette[rng.integers(0, 7, (21, 18))] for _ in range(12)]
     data = encode.encode_gif(frames, 100)
-    for got, want in zip(gif_info(data)["frames"], frames):
+    for got, want in zip(gif_info(data)["frames"], frames, strict=False):
         assert (got == want).all()
     # 12 local 256-colour tables alone would be 9 KB
     assert len(data) < 12 * 21 * 18
@@ -111,7 +111,7 @@ def test_gif_keeps_held_frames_as_frames(flat):
     frames = [a, a, a, b, b]
     info = gif_info(encode.encode_gif(frames, [100, 110, 120, 130, 140]))
     assert info["durations"] == [100, 110, 120, 130, 140]  # not merged into 3 frames of 330 ms
-    for got, want in zip(info["frames"], frames):
+    for got, want in zip(info["frames"], frames, strict=False):
         assert_similar(got, want, 2.5)
 
 
@@ -217,7 +217,10 @@ def _index_clips() -> dict:
     return {
         # moving square, then held, then one corner pixel: flat and noisy backgrounds
         "flat": (pal255, [square(flat, x, 9) for x in (0, 6, 12)] + [square(flat, 12, 9), square(flat, 12, 9)]),
-        "noisy": (pal255, [square(noisy, x, 201) for x in (2, 9, 30)] + [square(noisy, 30, 201)] + [square(corner, 30, 201)]),
+        "noisy": (
+            pal255,
+            [square(noisy, x, 201) for x in (2, 9, 30)] + [square(noisy, 30, 201)] + [square(corner, 30, 201)],
+        ),
         "corner only": (pal255, [noisy, noisy, corner]),
         "single frame": (pal255, [noisy]),
         "two colours": (two, [art, art2, art2, art]),
@@ -242,14 +245,16 @@ def test_write_gif_decodes_to_exactly_the_frames(name, loop):
     assert info["loop"] == loop
     assert info["durations"] == durations
     assert len(info["frames"]) == len(indexed)
-    for k, (got, idx) in enumerate(zip(info["frames"], indexed)):
+    for k, (got, idx) in enumerate(zip(info["frames"], indexed, strict=False)):
         assert (got == palette[idx]).all(), f"frame {k}: {(got != palette[idx]).any(axis=2).sum()} pixels wrong"
 
     blocks = gif_blocks(data)
     ncol = len(palette) + (transparent is not None)
     assert blocks["table"] >= ncol and (blocks["table"] == 2 or blocks["table"] // 2 < ncol)  # smallest power of two
     # frame 0 whole, then only the box that changed (1x1 for a held frame)
-    boxes = [(0, 0, indexed[0].shape[1], indexed[0].shape[0])] + [_changed_box(a, b) for a, b in itertools.pairwise(indexed)]
+    boxes = [(0, 0, indexed[0].shape[1], indexed[0].shape[0])] + [
+        _changed_box(a, b) for a, b in itertools.pairwise(indexed)
+    ]
     assert [im[:4] for im in blocks["images"]] == boxes
     assert {im[4] for im in blocks["images"]} == {max(2, (blocks["table"] - 1).bit_length())}
     assert {im[5] for im in blocks["images"]} == {0}  # no local colour tables
@@ -278,7 +283,9 @@ def test_gif_gives_frames_with_their_own_colours_their_own_palette():
     # ... which beat one palette for all frames on every frame
     palette = encode.palette_for(frames, 255)
     one = encode.gif._write_gif(encode.remap_binned(frames, palette), palette, [100] * len(frames), 0, None)
-    for k, (got, single, want) in enumerate(zip(gif_info(data)["frames"], gif_info(one)["frames"], frames, strict=True)):
+    for k, (got, single, want) in enumerate(
+        zip(gif_info(data)["frames"], gif_info(one)["frames"], frames, strict=True)
+    ):
         assert ssim(got, want) > ssim(single, want) + 0.005, f"frame {k}"
         assert_similar(got, want, 3.0, f"frame {k}")
 
@@ -374,7 +381,7 @@ def test_gif_pixel_art_round_trips_exactly_with_held_and_corner_frames():
         info = gif_info(data)
         assert info["loop"] == loop and info["durations"] == [100, 90, 200, 50]
         assert len(info["frames"]) == 4
-        for k, (got, want) in enumerate(zip(info["frames"], frames)):
+        for k, (got, want) in enumerate(zip(info["frames"], frames, strict=False)):
             assert (got == want).all(), f"frame {k}"
     blocks = gif_blocks(data)
     assert blocks["table"] == 8  # 5 colours + the transparent index
@@ -394,7 +401,20 @@ def test_gif_decodes_the_same_in_ffmpeg(tmp_path, clip):
     path = tmp_path / "a.gif"
     path.write_bytes(data)
     r = subprocess.run(
-        [encode.ffmpeg_exe(), "-v", "error", "-i", str(path), "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        [
+            encode.ffmpeg_exe(),
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-fps_mode",
+            "passthrough",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ],
         capture_output=True,
         check=False,
     )
@@ -402,7 +422,7 @@ def test_gif_decodes_the_same_in_ffmpeg(tmp_path, clip):
     h, w = frames[0].shape[:2]
     got = np.frombuffer(r.stdout, np.uint8).reshape(-1, h, w, 3)
     assert len(got) == len(frames)
-    for k, (g, want) in enumerate(zip(got, frames)):
+    for k, (g, want) in enumerate(zip(got, frames, strict=False)):
         assert (g == want).all(), f"frame {k}"
 
 
@@ -517,5 +537,5 @@ def test_zip_holds_one_lossless_png_per_frame():
     frames = scene_frames(3)
     z = zipfile.ZipFile(io.BytesIO(encode.encode_zip(frames)))
     assert z.namelist() == ["frame_001.png", "frame_002.png", "frame_003.png"]
-    for name, f in zip(z.namelist(), frames):
+    for name, f in zip(z.namelist(), frames, strict=False):
         assert (np.asarray(Image.open(io.BytesIO(z.read(name))).convert("RGB")) == f).all()

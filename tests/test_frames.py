@@ -426,7 +426,17 @@ def test_parse_frame_list(spec, n, expected):
     assert fr.parse_frame_list(spec, n) == expected
 
 
-@pytest.mark.parametrize("spec,match", [("", "empty"), ("1-", "cannot read"), ("a,b", "cannot read"), ("0", "out of range"), ("1-9", "out of range"), ("1,,2", "cannot read")])
+@pytest.mark.parametrize(
+    "spec,match",
+    [
+        ("", "empty"),
+        ("1-", "cannot read"),
+        ("a,b", "cannot read"),
+        ("0", "out of range"),
+        ("1-9", "out of range"),
+        ("1,,2", "cannot read"),
+    ],
+)
 def test_parse_frame_list_errors(spec, match):
     with pytest.raises(InputError, match=match):
         fr.parse_frame_list(spec, 8)
@@ -507,7 +517,16 @@ def test_timing_too_fast_is_clamped_to_20ms():
 
 
 @pytest.mark.parametrize(
-    "kw", [dict(fps=0), dict(fps=-3), dict(fps=float("nan")), dict(fps=None), dict(frame_ms=0), dict(frame_ms=700_000), dict(fps=0.001)]
+    "kw",
+    [
+        dict(fps=0),
+        dict(fps=-3),
+        dict(fps=float("nan")),
+        dict(fps=None),
+        dict(frame_ms=0),
+        dict(frame_ms=700_000),
+        dict(fps=0.001),
+    ],
 )
 def test_timing_rejects_non_positive(kw):
     with pytest.raises(InputError):

@@ -73,7 +73,19 @@ def test_the_grid_is_saved_with_a_sidecar_and_no_key(fake_openai, client, data_d
     [rec] = list_history()
     assert rec.id == res.record.id and rec.png_path.read_bytes() == res.png
     meta = json.loads(rec.json_path.read_text())
-    for k in ("prompt", "preset", "model", "size", "quality", "plan", "usage", "cost", "created", "request_id", "layout"):
+    for k in (
+        "prompt",
+        "preset",
+        "model",
+        "size",
+        "quality",
+        "plan",
+        "usage",
+        "cost",
+        "created",
+        "request_id",
+        "layout",
+    ):
         assert meta.get(k) is not None, k
     assert meta["preset"] == "ghibli" and meta["layout"]["frames"] == 12
     for f in data_dir.iterdir():
@@ -89,7 +101,12 @@ def test_default_model_and_quality_come_from_the_table(fake_openai, client):
 def test_a_ledger_adds_up_a_session(fake_openai, client):
     ledger = CostLedger()
     a = run_generation(CAT, client, ledger=ledger, today=TODAY)
-    b = run_generation(GenerationRequest("a dog", rows=2, cols=2, model="gpt-image-2", quality="low"), client, ledger=ledger, today=TODAY)
+    b = run_generation(
+        GenerationRequest("a dog", rows=2, cols=2, model="gpt-image-2", quality="low"),
+        client,
+        ledger=ledger,
+        today=TODAY,
+    )
     assert ledger.count == 2 and ledger.total_usd == a.actual_usd + b.actual_usd
 
 
@@ -123,7 +140,15 @@ def test_one_photo_goes_through_edit_as_image_and_its_tokens_are_priced(fake_ope
 def test_photos_and_a_layout_guide_arrive_as_image_array(fake_openai, client, tmp_path):
     p = tmp_path / "me.jpg"
     p.write_bytes(photo(800, 1200, "JPEG"))
-    req = GenerationRequest("jump", rows=2, cols=3, model="gpt-image-2", quality="low", images=(str(p), ("two.png", photo())), layout_guide=True)
+    req = GenerationRequest(
+        "jump",
+        rows=2,
+        cols=3,
+        model="gpt-image-2",
+        quality="low",
+        images=(str(p), ("two.png", photo())),
+        layout_guide=True,
+    )
     res = run_generation(req, client, today=TODAY)
     r = fake_openai.requests[0]
     ups = r.files["image[]"]
@@ -137,7 +162,9 @@ def test_photos_and_a_layout_guide_arrive_as_image_array(fake_openai, client, tm
 def test_a_gif_photo_is_sent_as_png(fake_openai, client):
     buf = io.BytesIO()
     Image.new("RGB", (300, 300), "red").save(buf, format="GIF")
-    run_generation(GenerationRequest("spin", rows=2, cols=2, images=(("anim.gif", buf.getvalue()),)), client, today=TODAY)
+    run_generation(
+        GenerationRequest("spin", rows=2, cols=2, images=(("anim.gif", buf.getvalue()),)), client, today=TODAY
+    )
     up = fake_openai.requests[0].files["image"][0]
     assert up.filename == "anim.png" and up.content_type == "image/png"
 
@@ -190,7 +217,9 @@ def test_a_mid_stream_error_is_one_line_and_saves_nothing(fake_openai, client, c
     fake_openai.enqueue(stream_error={"code": code, "message": "went wrong"}, after_partials=1)
     seen = []
     with pytest.raises(cls, match=text):
-        run_generation(GenerationRequest("x", rows=2, cols=2, partial_images=2), client, on_partial=seen.append, today=TODAY)
+        run_generation(
+            GenerationRequest("x", rows=2, cols=2, partial_images=2), client, on_partial=seen.append, today=TODAY
+        )
     assert len(seen) == 1 and list_history() == []
 
 
@@ -230,7 +259,17 @@ def test_a_429_then_success_is_retried_once(fake_openai, client):
 
 
 def test_an_unknown_400_keeps_the_apis_message(fake_openai, client):
-    fake_openai.enqueue(status=400, body={"error": {"message": "Unknown parameter: 'foo'.", "type": "invalid_request_error", "code": "unknown_parameter", "param": "foo"}})
+    fake_openai.enqueue(
+        status=400,
+        body={
+            "error": {
+                "message": "Unknown parameter: 'foo'.",
+                "type": "invalid_request_error",
+                "code": "unknown_parameter",
+                "param": "foo",
+            }
+        },
+    )
     with pytest.raises(E.BadRequestError, match=r"\(400 unknown_parameter\): Unknown parameter: 'foo'"):
         run_generation(CAT, client, today=TODAY)
 
@@ -264,7 +303,9 @@ def test_unavailable_models_send_nothing(fake_openai, client, model):
 
 
 def test_a_deprecated_model_warns_until_its_date_then_sends_nothing(fake_openai, client):
-    res = run_generation(GenerationRequest("x", rows=2, cols=2, model="gpt-image-1.5", quality="low"), client, today=TODAY)
+    res = run_generation(
+        GenerationRequest("x", rows=2, cols=2, model="gpt-image-1.5", quality="low"), client, today=TODAY
+    )
     assert any("shuts down on 2026-12-01" in w for w in res.warnings)
     assert fake_openai.requests[0].json["size"] == "1024x1024"
     with pytest.raises(E.ModelUnavailableError, match="shut down"):

@@ -56,8 +56,21 @@ def mp4_frames(path: Path) -> int:
 
 
 def test_gif_route_one_request_decoded_into_the_pipeline(openai_env, capsys, workdir, data_dir):
-    code, out, err = run(capsys, "generate", "a cat chasing its tail", *GIF26, "--frames", "6", "--fps", "10",
-                         "--mp4", "out.mp4", "--webp", "out.webp", "--json")
+    code, out, err = run(
+        capsys,
+        "generate",
+        "a cat chasing its tail",
+        *GIF26,
+        "--frames",
+        "6",
+        "--fps",
+        "10",
+        "--mp4",
+        "out.mp4",
+        "--webp",
+        "out.webp",
+        "--json",
+    )
     assert code == 0, err
     [req] = openai_env.requests
     body = req.json
@@ -66,7 +79,9 @@ def test_gif_route_one_request_decoded_into_the_pipeline(openai_env, capsys, wor
     d = json.loads(out)
     assert d["route"] == "gif" and d["gif"]["frames"] == 6 and d["animation"]["frames"] == 6
     assert d["layout"]["frames"] == 6 and d["outputs"] == {"mp4": "out.mp4", "webp": "out.webp"}
-    assert Decimal(str(d["cost"]["actual_usd"])) == price(d["cost"]["usage"], "gpt-image-2.6-flare").quantize(Decimal("0.000001"))
+    assert Decimal(str(d["cost"]["actual_usd"])) == price(d["cost"]["usage"], "gpt-image-2.6-flare").quantize(
+        Decimal("0.000001")
+    )
     assert mp4_frames(workdir / "out.mp4") >= 6  # it plays
     assert Image.open(workdir / "out.webp").n_frames == 6
     for key in ("rows", "cols", "frames", "frame_size", "boxes"):
@@ -118,15 +133,38 @@ def test_estimate_shows_both_routes(capsys, workdir):
 
 
 def _generate_3x4(capsys) -> dict:
-    code, out, err = run(capsys, "generate", "a cat chasing its tail", "--rows", "3", "--cols", "4", "--model", "gpt-image-2",
-                         "--quality", "low", "--json")
+    code, out, err = run(
+        capsys,
+        "generate",
+        "a cat chasing its tail",
+        "--rows",
+        "3",
+        "--cols",
+        "4",
+        "--model",
+        "gpt-image-2",
+        "--quality",
+        "low",
+        "--json",
+    )
     assert code == 0, err
     return json.loads(out)
 
 
 def test_redraw_frames_3_and_7_keeps_the_other_ten_pixel_identical(openai_env, capsys, workdir, data_dir):
     first = _generate_3x4(capsys)
-    code, out, err = run(capsys, "redraw", first["id"], "--frames", "3,7", "--prompt", "the tail curls up", "--gif", "fixed.gif", "--json")
+    code, out, err = run(
+        capsys,
+        "redraw",
+        first["id"],
+        "--frames",
+        "3,7",
+        "--prompt",
+        "the tail curls up",
+        "--gif",
+        "fixed.gif",
+        "--json",
+    )
     assert code == 0, err
     d = json.loads(out)
     assert d["parent"] == first["id"] and d["redrawn"] == [3, 7] and d["id"] != first["id"]
@@ -189,8 +227,20 @@ def assert_output_alpha(path: str) -> None:
 
 
 def test_sprite_preset_asks_for_a_transparent_png_where_the_model_offers_it(openai_env, capsys, workdir):
-    code, out, err = run(capsys, "generate", "a knight walking", "--style", "game-sprite", "--model", "gpt-image-2.6-flare",
-                         "--quality", "low", "--webp", "k.webp", "--json")
+    code, out, err = run(
+        capsys,
+        "generate",
+        "a knight walking",
+        "--style",
+        "game-sprite",
+        "--model",
+        "gpt-image-2.6-flare",
+        "--quality",
+        "low",
+        "--webp",
+        "k.webp",
+        "--json",
+    )
     assert code == 0, err
     [req] = openai_env.requests
     assert req.json["background"] == "transparent" and req.json["output_format"] == "png"
@@ -201,8 +251,22 @@ def test_sprite_preset_asks_for_a_transparent_png_where_the_model_offers_it(open
 
 
 def test_without_model_transparency_a_key_colour_is_keyed_out_here(openai_env, capsys, workdir):
-    code, out, err = run(capsys, "generate", "a knight walking", "--style", "game-sprite", "--model", "gpt-image-2",
-                         "--quality", "low", "--gif", "k.gif", "--webp", "k.webp", "--json")
+    code, out, err = run(
+        capsys,
+        "generate",
+        "a knight walking",
+        "--style",
+        "game-sprite",
+        "--model",
+        "gpt-image-2",
+        "--quality",
+        "low",
+        "--gif",
+        "k.gif",
+        "--webp",
+        "k.webp",
+        "--json",
+    )
     assert code == 0, err
     [req] = openai_env.requests
     assert "background" not in req.json and "#FF00FF" in req.json["prompt"]
@@ -218,7 +282,9 @@ def test_without_model_transparency_a_key_colour_is_keyed_out_here(openai_env, c
 
 def test_a_transparency_refusal_is_one_line_and_no_retry(openai_env, capsys, workdir):
     openai_env.no_transparency = {"gpt-image-2.5-flare"}
-    code, out, err = run(capsys, "generate", "a knight", "--style", "pixel-art", "--model", "gpt-image-2.5-flare", "--quality", "low")
+    code, out, err = run(
+        capsys, "generate", "a knight", "--style", "pixel-art", "--model", "gpt-image-2.5-flare", "--quality", "low"
+    )
     assert code == 2 and len(openai_env.requests) == 1 and err.count("\n") == 1
     assert "transparent background" in err
 
@@ -228,8 +294,27 @@ def test_a_transparency_refusal_is_one_line_and_no_retry(openai_env, capsys, wor
 
 def test_stylise_first_makes_two_requests_the_second_with_the_still(openai_env, capsys, workdir, data_dir):
     Image.new("RGB", (300, 400), (200, 150, 120)).save(workdir / "me.png")
-    code, out, err = run(capsys, "generate", "she waves hello", "--image", "me.png", "--stylise-first", "--style", "ghibli",
-                         "--rows", "2", "--cols", "2", "--model", "gpt-image-2", "--quality", "low", "--gif", "w.gif", "--json")
+    code, out, err = run(
+        capsys,
+        "generate",
+        "she waves hello",
+        "--image",
+        "me.png",
+        "--stylise-first",
+        "--style",
+        "ghibli",
+        "--rows",
+        "2",
+        "--cols",
+        "2",
+        "--model",
+        "gpt-image-2",
+        "--quality",
+        "low",
+        "--gif",
+        "w.gif",
+        "--json",
+    )
     assert code == 0, err
     first, second = openai_env.requests
     assert first.path == second.path == "/v1/images/edits"

@@ -196,7 +196,12 @@ def test_a_visitor_key_is_sent_for_that_visitor_only_and_stored_nowhere(host_env
 
 @pytest.mark.parametrize(
     "env, private",
-    [({}, False), ({"SPACE_ID": "a/b"}, True), ({"SPACE_ID": "a/b", "GRIDANIM_PRIVATE_HISTORY": "0"}, False), ({"GRIDANIM_PRIVATE_HISTORY": "1"}, True)],
+    [
+        ({}, False),
+        ({"SPACE_ID": "a/b"}, True),
+        ({"SPACE_ID": "a/b", "GRIDANIM_PRIVATE_HISTORY": "0"}, False),
+        ({"GRIDANIM_PRIVATE_HISTORY": "1"}, True),
+    ],
 )
 def test_history_is_private_on_a_space_unless_told_otherwise(env, private):
     assert history_is_private(env) is private

@@ -57,7 +57,9 @@ class App:
         port = free_port()
         self.env["GRADIO_SERVER_PORT"] = str(port)
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [sys.executable, "app.py"], cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
         self.url = f"http://127.0.0.1:{port}/"
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
@@ -103,7 +105,9 @@ def start_app(tmp_path, fake_openai, data_dir):
 
 
 def generate(client: Client, api_key: str = "") -> tuple:
-    return client.predict("a ball bouncing", rows=2, cols=2, quality="low", partial_images=0, api_key=api_key, api_name="/generate")
+    return client.predict(
+        "a ball bouncing", rows=2, cols=2, quality="low", partial_images=0, api_key=api_key, api_name="/generate"
+    )
 
 
 def allowance(client: Client) -> str:
@@ -162,7 +166,11 @@ def test_a_visitor_key_is_used_for_that_visitor_only_and_stored_nowhere(start_ap
     assert len(sidecars) == 3 and all(len(s.get("owner", "")) == 32 for s in sidecars)  # claimed for History
 
     searched = [p for p in [*data_dir.rglob("*"), *(tmp_path / "gradio").rglob("*"), app.log] if p.is_file()]
-    assert app.log in searched and any(p.name == "usage.sqlite3" for p in searched) and any(p.suffix == ".json" for p in searched)
+    assert (
+        app.log in searched
+        and any(p.name == "usage.sqlite3" for p in searched)
+        and any(p.suffix == ".json" for p in searched)
+    )
     for p in searched:
         assert VISITOR_KEY.encode() not in p.read_bytes(), p
         assert TEST_KEY.encode() not in p.read_bytes(), p
@@ -206,15 +214,23 @@ def _hostile_files() -> dict[str, tuple[str, bytes, str]]:
 def _odd_files() -> dict[str, tuple[str, bytes, str]]:
     """name -> (file name, bytes, text expected in the summary): usable after conversion."""
     g = _grid()
-    arr16 = (np.asarray(g.convert("L")).astype(np.uint16) * 257)
+    arr16 = np.asarray(g.convert("L")).astype(np.uint16) * 257
     frames = [g, g.transpose(Image.Transpose.FLIP_LEFT_RIGHT)]
     return {
         "16-bit": ("grid16.png", _encode(Image.fromarray(arr16), "PNG"), "4 frames"),
         "cmyk": ("grid.jpg", _encode(g.convert("CMYK"), "JPEG", quality=95), "4 frames"),
         "palette": ("gridp.png", _encode(g.convert("P"), "PNG", transparency=0), "4 frames"),
         "la": ("gridla.png", _encode(g.convert("LA"), "PNG"), "4 frames"),
-        "animated gif": ("grid.gif", _encode(frames[0], "GIF", save_all=True, append_images=frames[1:]), "only its first frame is used"),
-        "animated webp": ("grid.webp", _encode(frames[0], "WEBP", save_all=True, append_images=frames[1:], lossless=True), "only its first frame is used"),
+        "animated gif": (
+            "grid.gif",
+            _encode(frames[0], "GIF", save_all=True, append_images=frames[1:]),
+            "only its first frame is used",
+        ),
+        "animated webp": (
+            "grid.webp",
+            _encode(frames[0], "WEBP", save_all=True, append_images=frames[1:], lossless=True),
+            "only its first frame is used",
+        ),
     }
 
 
@@ -314,7 +330,9 @@ def test_history_handler_on_a_space_lists_only_the_visitors_own(monkeypatch, dat
     png = _encode(_grid(), "PNG")
 
     def visitor(ip):
-        return SimpleNamespace(headers={"x-forwarded-for": ip}, client=SimpleNamespace(host="10.0.0.1"), session_hash="s")
+        return SimpleNamespace(
+            headers={"x-forwarded-for": ip}, client=SimpleNamespace(host="10.0.0.1"), session_hash="s"
+        )
 
     claim(save_generation(png, {"prompt": "alice"}), visitor("203.0.113.7"))
     claim(save_generation(png, {"prompt": "bob"}), visitor("198.51.100.4"))

@@ -13,8 +13,11 @@ from gridanim.hosting.handlers import gr_errors  # noqa: E402
 
 @pytest.mark.parametrize(
     "error, title",
-    [(InputError("type a number"), "Check the settings"), (LimitError("come back tomorrow"), "Free limit reached"),
-     (MissingKeyError("no key"), "OpenAI key needed")],
+    [
+        (InputError("type a number"), "Check the settings"),
+        (LimitError("come back tomorrow"), "Free limit reached"),
+        (MissingKeyError("no key"), "OpenAI key needed"),
+    ],
 )
 def test_package_errors_become_titled_toasts_in_plain_and_streaming_handlers(error, title):
     @gr_errors
@@ -56,8 +59,9 @@ def test_scale_choices(value, expected):
 
 
 def test_animate_form_values_become_options():
-    opts = animate_view.animate_options("auto", "4", 2.0, 12.0, "custom", " 1-3,2 ", "", True, 1.0, "", 10, 0,
-                                        False, "3×", "", " 1:300 ")
+    opts = animate_view.animate_options(
+        "auto", "4", 2.0, 12.0, "custom", " 1-3,2 ", "", True, 1.0, "", 10, 0, False, "3×", "", " 1:300 "
+    )
     assert (opts.rows, opts.cols, opts.inset, opts.fps) == (None, 4, 2, 12.0)
     assert opts.order == "1-3,2" and opts.stabilize and opts.smooth == 1 and opts.gif_quality == "high"
     assert opts.gif_max_bytes == 10 * 1024 and opts.max_size is None and opts.scale == 3 and opts.hold == "1:300"

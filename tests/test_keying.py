@@ -165,7 +165,9 @@ def test_real_grids_keyed_against_hand_checked_masks(name):
         c = rgba[..., :3].astype(int)[shown & near]
         green = c[:, 1] - np.maximum(c[:, 0], c[:, 2]) > 25
         grey = (c.mean(axis=1) >= 236) & (c.max(axis=1) - c.min(axis=1) <= 12)
-        assert green.mean() < 0.005 and grey.mean() < 0.05, f"{fmt}: fringe {green.mean():.4f} green, {grey.mean():.4f} grey"
+        assert green.mean() < 0.005 and grey.mean() < 0.05, (
+            f"{fmt}: fringe {green.mean():.4f} green, {grey.mean():.4f} grey"
+        )
 
 
 def test_components_match_scipy_on_a_random_mask():

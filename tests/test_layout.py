@@ -456,7 +456,9 @@ def test_sprite_cells_holding_a_few_pixels_are_frames_and_only_blank_cells_are_s
     for kw in ({}, {"rows": 4, "cols": 4}):
         lay = detect_layout(img.rgb, img.alpha, **kw)
         assert list(lay.boxes) == boxes, kw
-        assert any("cell 16 (row 4, col 4)" in w for w in lay.warnings) and not any("cell 1 " in w for w in lay.warnings)
+        assert any("cell 16 (row 4, col 4)" in w for w in lay.warnings) and not any(
+            "cell 1 " in w for w in lay.warnings
+        )
 
 
 @pytest.mark.parametrize(
@@ -466,8 +468,9 @@ def test_sprite_cells_holding_a_few_pixels_are_frames_and_only_blank_cells_are_s
 def test_sprite_sheet_margin_and_spacing_come_out_as_packers_write_them(margin, spacing, scale, fill):
     # small sprites leave empty lines on both sides of every cut: the packer-typical lattice of
     # 16 px cells is the answer, also when the sheet is enlarged pixel art
-    rgba, boxes = _packed_sheet(3, 6, 16, margin=margin, spacing=spacing, sprite=lambda r, c: _blob(16, fill),
-                                scale=scale)
+    rgba, boxes = _packed_sheet(
+        3, 6, 16, margin=margin, spacing=spacing, sprite=lambda r, c: _blob(16, fill), scale=scale
+    )
     img = load_image(rgba)
     assert list(detect_layout(img.rgb, img.alpha, rows=3, cols=6).boxes) == boxes
 

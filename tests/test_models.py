@@ -43,7 +43,11 @@ def test_aliases_and_case_resolve():
 
 @pytest.mark.parametrize(
     "model, replacement",
-    [("gpt-image-1", "gpt-image-2.5-sunburst"), ("dall-e-3", "gpt-image-2.5-flare"), ("dall-e-2", "gpt-image-2.5-flare")],
+    [
+        ("gpt-image-1", "gpt-image-2.5-sunburst"),
+        ("dall-e-3", "gpt-image-2.5-flare"),
+        ("dall-e-2", "gpt-image-2.5-flare"),
+    ],
 )
 def test_shut_down_models_are_refused_naming_the_replacement(model, replacement):
     with pytest.raises(ModelUnavailableError) as e:

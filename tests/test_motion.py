@@ -19,11 +19,11 @@ from helpers import SHARED_GRIDS, ffmpeg, gif_info, png_bytes, run_cli
 from PIL import Image
 
 from bench import motion as bench_motion
-from gridanim import motion
+from bench.metrics import ssim
 from gridanim import frames as fr
+from gridanim import motion
 from gridanim.animate import AnimateOptions, animate, render
 from gridanim.errors import InputError
-from bench.metrics import ssim
 
 pytest.importorskip("cv2", reason="flow in-betweens need opencv-python-headless")
 

@@ -26,6 +26,7 @@ def test_each_box_is_outlined_and_numbered_in_order():
         assert tuple(out[y + h // 2, x]) == OUTLINE  # left edge of the outline
         assert tuple(out[y + 1, x + 1]) == OUTLINE  # the badge in the top-left corner
         assert tuple(out[y + h - 1, x + w - 1]) == OUTLINE
+
     # the badge for "1" and the badge for "4" hold different white glyph shapes
     def glyph(box):
         x, y, _, _ = box

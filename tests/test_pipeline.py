@@ -66,7 +66,11 @@ def test_one_event_stream_partials_saved_cost_result(client, fake_openai, data_d
     ticket, claimed = Ticket(), []
     billing = pipeline.Billing(reserve=lambda usd: ticket, claim=lambda rec: claimed.append(rec.id))
     ledger = CostLedger()
-    events = list(pipeline.generate_and_animate(CAT, client, formats=("gif", "mp4"), ledger=ledger, data_dir=data_dir, billing=billing))
+    events = list(
+        pipeline.generate_and_animate(
+            CAT, client, formats=("gif", "mp4"), ledger=ledger, data_dir=data_dir, billing=billing
+        )
+    )
     kinds = [e.kind for e in events]
     assert kinds == ["partial", "partial", "saved", "cost", "result"]
     res = events[-1]
@@ -82,7 +86,9 @@ def test_a_failed_call_fails_the_ticket_and_saves_nothing(client, fake_openai, d
     fake_openai.enqueue_error("insufficient_quota")
     ticket = Ticket()
     with pytest.raises(E.RateLimitError, match="out of credit"):
-        list(pipeline.generate_and_animate(CAT, client, data_dir=data_dir, billing=pipeline.Billing(lambda usd: ticket)))
+        list(
+            pipeline.generate_and_animate(CAT, client, data_dir=data_dir, billing=pipeline.Billing(lambda usd: ticket))
+        )
     assert len(ticket.failed) == 1 and not ticket.settled
     assert not list(data_dir.glob("*.png"))
 
@@ -102,11 +108,16 @@ def test_the_reservation_is_the_estimate_and_both_steps_of_stylise_first(client,
 
     photo = tmp_path / "me.png"
     Image.fromarray(flat_grid(1, 1, cell=(300, 400))[0]).save(photo)
-    req = GenerationRequest("she waves", rows=2, cols=2, model="gpt-image-2", quality="low", images=(str(photo),), stylise_first=True)
+    req = GenerationRequest(
+        "she waves", rows=2, cols=2, model="gpt-image-2", quality="low", images=(str(photo),), stylise_first=True
+    )
     asked = []
     ticket = Ticket()
-    events = list(pipeline.generate_and_animate(req, client, data_dir=data_dir,
-                                                billing=pipeline.Billing(lambda usd: asked.append(usd) or ticket)))
+    events = list(
+        pipeline.generate_and_animate(
+            req, client, data_dir=data_dir, billing=pipeline.Billing(lambda usd: asked.append(usd) or ticket)
+        )
+    )
     res = events[-1]
     assert [e.step for e in events if e.kind == "cost"] == ["stylise", "generate"]
     assert len(asked) == 1 and asked[0] > prepare(req).quote.estimate.usd  # both calls reserved up front

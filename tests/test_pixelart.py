@@ -120,7 +120,9 @@ def test_max_size_on_pixel_art_drops_whole_pixels_and_blends_none():
     pal = rng.integers(0, 256, (5, 3)).astype(np.uint8)
     art = pal[rng.integers(0, 5, (20, 60))]
     up = np.ascontiguousarray(np.repeat(np.repeat(art, 4, axis=0), 4, axis=1))  # 3 frames of 80x80, block 4
-    layout = Layout(1, 3, ((0, 0, 80, 80), (80, 0, 80, 80), (160, 0, 80, 80)), ((0, 0), (0, 1), (0, 2)), (240, 80), (), "t")
+    layout = Layout(
+        1, 3, ((0, 0, 80, 80), (80, 0, 80, 80), (160, 0, 80, 80)), ((0, 0), (0, 1), (0, 2)), (240, 80), (), "t"
+    )
     anim = animate(up, AnimateOptions(max_size=40), layout=layout)
     assert anim.pixel_art.block == 4 and anim.frame_size == (40, 40)
     assert np.array_equal(anim.frames[0], np.repeat(np.repeat(art[:, :20], 2, axis=0), 2, axis=1))  # exact: half size

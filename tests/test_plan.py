@@ -63,7 +63,11 @@ def test_parse_size():
         parse_size("big")
 
 
-GRIDS = [(r, c, s) for r, c in [(2, 2), (3, 3), (3, 4), (4, 4), (2, 4), (4, 3), (3, 5), (6, 6), (8, 8)] for s in ("square", "portrait", "landscape", "16:9")]
+GRIDS = [
+    (r, c, s)
+    for r, c in [(2, 2), (3, 3), (3, 4), (4, 4), (2, 4), (4, 3), (3, 5), (6, 6), (8, 8)]
+    for s in ("square", "portrait", "landscape", "16:9")
+]
 
 
 @pytest.mark.parametrize("rows, cols, shape", GRIDS)
@@ -138,11 +142,13 @@ def test_boxes_tile_the_canvas_without_overlap():
     plan = plan_grid(3, 4, "square", G2)
     cells = plan.cell_boxes()
     assert len(cells) == 12 and sum(w * h for _, _, w, h in cells) == plan.canvas[0] * plan.canvas[1]
-    for (x, y, w, h), (cx, cy, cw, ch) in zip(plan.panel_boxes(), cells):
+    for (x, y, w, h), (cx, cy, cw, ch) in zip(plan.panel_boxes(), cells, strict=False):
         assert cx < x and cy < y and x + w < cx + cw and y + h < cy + ch
 
 
-@pytest.mark.parametrize("model, aspect", [(G2, 1.0), (G2, 2 / 3), (G2, 16 / 9), (G2, 4.0), (G25, 0.2), (G15, 1.0), (G15, 0.6)])
+@pytest.mark.parametrize(
+    "model, aspect", [(G2, 1.0), (G2, 2 / 3), (G2, 16 / 9), (G2, 4.0), (G25, 0.2), (G15, 1.0), (G15, 0.6)]
+)
 def test_smallest_size_is_valid_and_close_to_the_shape(model, aspect):
     w, h = smallest_size(model, aspect)
     assert model.sizes.problem(w, h) is None

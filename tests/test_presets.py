@@ -14,7 +14,7 @@ from gridanim.generation.presets import SHIPPED_DIR, get_preset, load_preset_fil
 
 SHIPPED = sorted(SHIPPED_DIR.glob("*.toml"))
 
-GOOD = '''
+GOOD = """
 name = "Noir"
 description = "Black and white film noir."
 style = "high-contrast black and white, venetian-blind shadows"
@@ -24,7 +24,7 @@ rows = 2
 cols = 3
 shape = "16:9"
 fps = 12
-'''
+"""
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -81,9 +81,12 @@ def test_defaults_are_optional(tmp_path):
         (GOOD.replace('shape = "16:9"', 'shape = "round"'), "defaults.shape: unknown frame shape"),
         (GOOD.replace('name = "Noir"', "name = 3"), "name: must be a string"),
         (GOOD.replace('style = "high-contrast black and white, venetian-blind shadows"', ""), "style: missing"),
-        (GOOD.replace('description = "Black and white film noir."', 'description = "  "'), "description: must not be empty"),
+        (
+            GOOD.replace('description = "Black and white film noir."', 'description = "  "'),
+            "description: must not be empty",
+        ),
         (GOOD.replace("rows = 2", "rows = 1").replace("cols = 3", "cols = 1"), "at least 2 panels"),
-        ('aliases = [1]\n' + GOOD, "aliases: must be a list of non-empty strings"),
+        ("aliases = [1]\n" + GOOD, "aliases: must be a list of non-empty strings"),
         ("name = \n", "is not valid TOML"),
     ],
 )

@@ -59,7 +59,9 @@ def test_fixed_size_models_use_the_table():
         output_tokens(G15, 1472, 1104, "low")
 
 
-@pytest.mark.parametrize("size, tokens", [((1024, 1024), 1024), ((1536, 1024), 1536), ((341, 512), 704), ((1179, 2556), 1482), ((0, 10), 0)])
+@pytest.mark.parametrize(
+    "size, tokens", [((1024, 1024), 1024), ((1536, 1024), 1536), ((341, 512), 704), ((1179, 2556), 1482), ((0, 10), 0)]
+)
 def test_input_image_tokens_follow_the_patch_rule(size, tokens):
     assert input_image_tokens(*size) == tokens
 

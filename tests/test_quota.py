@@ -233,7 +233,10 @@ def test_remaining_describes_what_is_left(store, clock):
     clock.now = dt.datetime(2026, 11, 21, 18, 48, tzinfo=UTC)
     spend(store, IP, "0.09", limit=3, budget=Decimal("0.50"))
     text = store.remaining(IP, limit_per_day=3, budget_usd=Decimal("0.50")).describe()
-    assert text == "2 of 3 free generations left today · $0.41 of $0.50 daily budget left · resets in 5 h 12 min (00:00 UTC)"
+    assert (
+        text
+        == "2 of 3 free generations left today · $0.41 of $0.50 daily budget left · resets in 5 h 12 min (00:00 UTC)"
+    )
     assert "no daily budget cap set by the host" in store.remaining(IP, limit_per_day=3, budget_usd=None).describe()
 
 
@@ -260,7 +263,9 @@ def test_bad_generations_per_day_says_what_is_allowed(raw):
         limit_from_env({"GRIDANIM_GENERATIONS_PER_DAY": raw})
 
 
-@pytest.mark.parametrize("raw, budget", [(None, None), ("", None), ("0.50", Decimal("0.50")), ("$2", Decimal(2)), ("0", Decimal(0))])
+@pytest.mark.parametrize(
+    "raw, budget", [(None, None), ("", None), ("0.50", Decimal("0.50")), ("$2", Decimal(2)), ("0", Decimal(0))]
+)
 def test_daily_budget_from_env(raw, budget):
     env = {} if raw is None else {"GRIDANIM_DAILY_BUDGET_USD": raw}
     assert budget_from_env(env) == budget
@@ -270,4 +275,3 @@ def test_daily_budget_from_env(raw, budget):
 def test_bad_daily_budget_says_what_is_allowed(raw):
     with pytest.raises(InputError, match="GRIDANIM_DAILY_BUDGET_USD must be a dollar amount"):
         budget_from_env({"GRIDANIM_DAILY_BUDGET_USD": raw})
-

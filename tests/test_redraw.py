@@ -58,7 +58,8 @@ def test_redrawing_every_frame_is_refused(tmp_path, monkeypatch):
 
     buf = io.BytesIO()
     Image.new("RGB", (64, 64), (9, 9, 9)).save(buf, format="PNG")
-    rec = save_generation(buf.getvalue(), {"plan": {"rows": 2, "cols": 2}, "model": "gpt-image-2", "quality": "low"},
-                          directory=tmp_path)
+    rec = save_generation(
+        buf.getvalue(), {"plan": {"rows": 2, "cols": 2}, "model": "gpt-image-2", "quality": "low"}, directory=tmp_path
+    )
     with pytest.raises(InputError, match="new generation"):
         prepare_redraw(rec, "1-4")

@@ -72,7 +72,6 @@ def test_copy_grid_and_thumbnail_stay_out_of_the_data_dir(tmp_path):
         assert max(im.size) == 64 and im.format == "JPEG"
 
 
-
 def test_the_animation_reuses_the_layout_the_preview_found(tmp_path, monkeypatch):
     """The Animate tab previews the cut, then animates the same file: detection runs once."""
     import gridanim.animate as animate_mod

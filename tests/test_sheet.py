@@ -13,8 +13,8 @@ import pytest
 from helpers import SHARED_GRIDS, cli_json, run_cli, shared_manifest
 from PIL import Image
 
-from gridanim.errors import InputError
 from gridanim.encode.sheet import arrange, build_sheet, godot_texture_path, godot_tres, plan_sheet, render_sheet
+from gridanim.errors import InputError
 
 
 def _frames(n: int, w: int = 7, h: int = 5, seed: int = 1):
@@ -94,8 +94,9 @@ def test_pingpong_collapses_to_the_real_frames_only_when_the_return_trip_mirrors
 
 def test_aseprite_json_hash_layout():
     frames, alphas = _frames(5)
-    files, warnings = render_sheet(frames, alphas, [120, 130, 120, 130, 200], image_name="hero.png", padding=1,
-                                   tag="hero")
+    files, warnings = render_sheet(
+        frames, alphas, [120, 130, 120, 130, 200], image_name="hero.png", padding=1, tag="hero"
+    )
     assert warnings == []
     meta = json.loads(files["sheet_json"])
     assert list(meta["frames"]) == ["0", "1", "2", "3", "4"]
@@ -161,8 +162,15 @@ def test_godot_spriteframes_resource_follows_the_format(tmp_path):
     seq = [0, 1, 2, 3, 2, 1]
     durations = [120, 130, 240, 130, 120, 130]  # frame 2 held twice as long
     played = [frames[i] for i in seq]
-    files, _ = render_sheet(played, [alphas[i] for i in seq], durations, image_name="a.png", pingpong=True,
-                            godot_texture="res://art/a.png", fps=8.0)
+    files, _ = render_sheet(
+        played,
+        [alphas[i] for i in seq],
+        durations,
+        image_name="a.png",
+        pingpong=True,
+        godot_texture="res://art/a.png",
+        fps=8.0,
+    )
     meta = json.loads(files["sheet_json"])
     secs = parse_tres(files["godot"].decode())
     head = secs[0]
@@ -224,8 +232,22 @@ def test_cli_writes_sheet_json_and_godot_and_reports_them(tmp_path):
     out = tmp_path / "godot" / "art"
     out.mkdir(parents=True)
     (tmp_path / "godot" / "project.godot").write_text("")
-    r = cli_json("animate", grid, "--rows", "1", "--cols", "4", "--sheet", out / "hero.png", "--padding", "2",
-                 "--godot", out / "hero.tres", "--gif", tmp_path / "a.gif")
+    r = cli_json(
+        "animate",
+        grid,
+        "--rows",
+        "1",
+        "--cols",
+        "4",
+        "--sheet",
+        out / "hero.png",
+        "--padding",
+        "2",
+        "--godot",
+        out / "hero.tres",
+        "--gif",
+        tmp_path / "a.gif",
+    )
     assert r["outputs"]["sheet"] == str(out / "hero.png")
     assert r["outputs"]["sheet_json"] == str(out / "hero.json")
     assert r["outputs"]["godot"] == str(out / "hero.tres")
@@ -292,8 +314,18 @@ def test_sprite_grid_sheet_round_trip_is_pixel_exact(tmp_path, name):
     e = entries[0]
     src = np.asarray(Image.open(SHARED_GRIDS / e["file"]).convert("RGBA"))
     sheet = tmp_path / "s.png"
-    r = cli_json("animate", SHARED_GRIDS / e["file"], "--rows", e["rows"], "--cols", e["cols"], "--sheet", sheet,
-                 "--padding", "1")
+    r = cli_json(
+        "animate",
+        SHARED_GRIDS / e["file"],
+        "--rows",
+        e["rows"],
+        "--cols",
+        e["cols"],
+        "--sheet",
+        sheet,
+        "--padding",
+        "1",
+    )
     img, meta = _rgba(sheet), json.loads(sheet.with_suffix(".json").read_text())
     assert len(meta["frames"]) == e["frames"] == r["frames"]
     fw, fh = r["frame_size"]
@@ -311,8 +343,10 @@ def test_sprite_grid_sheet_round_trip_is_pixel_exact(tmp_path, name):
 
     check(r["boxes"], "detected")  # the sheet holds exactly what the detected cut holds
     if [list(b) for b in r["boxes"]] != e["boxes"]:
-        pytest.xfail(f"layout detection (#9) cuts {e['file']} as {r['frame_size']} boxes, "
-                     f"not the true {e['boxes'][0][2]}x{e['boxes'][0][3]} cells")
+        pytest.xfail(
+            f"layout detection (#9) cuts {e['file']} as {r['frame_size']} boxes, "
+            f"not the true {e['boxes'][0][2]}x{e['boxes'][0][3]} cells"
+        )
     check(e["boxes"], "manifest")
 
 
@@ -326,8 +360,9 @@ def test_app_sprite_sheet_zip_holds_png_json_and_tres(tmp_path):
     from gridanim.hosting import session
 
     grid = _alpha_grid(tmp_path)
-    run = session.animate_to_files(grid, AnimateOptions(rows=1, cols=4, order="pingpong"),
-                                   formats=("gif", "sheet"), run_dir=tmp_path)
+    run = session.animate_to_files(
+        grid, AnimateOptions(rows=1, cols=4, order="pingpong"), formats=("gif", "sheet"), run_dir=tmp_path
+    )
     assert [Path(p).name for p in run.downloads] == ["animation.gif", "sprite_sheet.zip", "grid_cut.png"]
     with zipfile.ZipFile(run.files["sheet"]) as z:
         assert sorted(z.namelist()) == ["sheet.json", "sheet.png", "sheet.tres"]

@@ -31,8 +31,15 @@ from helpers import REPO_ROOT, cli_json
 from PIL import Image
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 JS_SRC = REPO_ROOT / "tests" / "js"
 JS_DIR = Path(os.environ.get("GRIDANIM_JS_DIR") or Path.home() / ".cache" / "gridanim" / "js")
 
@@ -171,8 +178,16 @@ def _load(engine, name: str, sheet: Path, tag: str):
     root, url, browser = engine
     meta = json.loads(sheet.with_suffix(".json").read_text())
     page_file = root / f"{name}.html"
-    page_file.write_text(PAGE % {"png": sheet.name, "json": sheet.with_suffix(".json").name, "tag": tag,
-                                 "w": meta["meta"]["size"]["w"], "h": meta["meta"]["size"]["h"]})
+    page_file.write_text(
+        PAGE
+        % {
+            "png": sheet.name,
+            "json": sheet.with_suffix(".json").name,
+            "tag": tag,
+            "w": meta["meta"]["size"]["w"],
+            "h": meta["meta"]["size"]["h"],
+        }
+    )
     page = browser.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -187,8 +202,9 @@ def test_phaser_plays_the_sheet_with_every_frame_duration_and_exact_pixels(engin
     grid = sprite_grid()
     Image.fromarray(grid, "RGBA").save(tmp_path / "grid.png")
     sheet = root / "walk.png"
-    report = cli_json("animate", tmp_path / "grid.png", "--rows", "2", "--cols", "3", "--fps", "8",
-                      "--sheet", sheet, "--padding", "1")
+    report = cli_json(
+        "animate", tmp_path / "grid.png", "--rows", "2", "--cols", "3", "--fps", "8", "--sheet", sheet, "--padding", "1"
+    )
     assert report["outputs"]["sheet"] == str(sheet)
     assert report["outputs"]["sheet_json"] == str(sheet.with_suffix(".json"))
     durations = report["durations_ms"]
@@ -221,8 +237,20 @@ def test_phaser_plays_pingpong_as_the_real_frames_with_yoyo(engine, tmp_path):
     grid = sprite_grid(seed=11)
     Image.fromarray(grid, "RGBA").save(tmp_path / "grid.png")
     sheet = root / "bounce.png"
-    report = cli_json("animate", tmp_path / "grid.png", "--rows", "2", "--cols", "3", "--frame-ms", "100",
-                      "--order", "pingpong", "--sheet", sheet)
+    report = cli_json(
+        "animate",
+        tmp_path / "grid.png",
+        "--rows",
+        "2",
+        "--cols",
+        "3",
+        "--frame-ms",
+        "100",
+        "--order",
+        "pingpong",
+        "--sheet",
+        sheet,
+    )
     assert report["sequence"] == [1, 2, 3, 4, 5, 6, 5, 4, 3, 2]
     page, loaded, meta = _load(engine, "bounce", sheet, "bounce")
     assert meta["meta"]["frameTags"] == [{"name": "bounce", "from": 0, "to": 5, "direction": "pingpong"}]

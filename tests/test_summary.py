@@ -47,7 +47,9 @@ def test_status_line_says_what_happens_and_for_how_long():
 
 
 def test_history_texts_tolerate_missing_fields():
-    rec = SimpleNamespace(id="20261121-153012-ab12cd", created="", meta={"user_prompt": "x" * 60, "cost": {"actual_usd": 0.0123}})
+    rec = SimpleNamespace(
+        id="20261121-153012-ab12cd", created="", meta={"user_prompt": "x" * 60, "cost": {"actual_usd": 0.0123}}
+    )
     assert summary.history_caption(rec).endswith("· $0.0123") and "…" in summary.history_caption(rec)
     text = summary.history_markdown(rec)
     assert "20261121-153012-ab12cd" in text and "$0.0123" in text

@@ -61,13 +61,22 @@ GOOD_PNG = encode(frame((200, 40, 40), (96, 64)), "PNG")
 GIF2 = encode(frame((255, 0, 0)), "GIF", save_all=True, append_images=[frame((0, 0, 255))], duration=100)
 
 REFUSED = {
-    "not an image": (b"hello, this is a text file\n" * 4, "is not an image Pillow can read: upload a PNG, JPEG or WebP grid"),
+    "not an image": (
+        b"hello, this is a text file\n" * 4,
+        "is not an image Pillow can read: upload a PNG, JPEG or WebP grid",
+    ),
     "truncated png": (GOOD_PNG[: len(GOOD_PNG) // 2], "is damaged or truncated"),
     "truncated gif": (GIF2[: len(GIF2) // 2], "is damaged or truncated"),  # cut inside the first frame
     "empty": (b"", "is empty"),  # "upload.png is empty (0 bytes)" / "the file is empty"
     "1x1": (encode(frame((0, 0, 0), (1, 1)), "PNG"), "only 1x1 pixels: a grid needs at least 8x8"),
-    "bomb 60000x60000": (png_bomb(60000, 60000), "claims to be 3600 megapixels, too large to open safely (a decompression bomb?)"),
-    "over the limit, under Pillow's": (png_bomb(11000, 11000), "is 11000x11000 (121 megapixels), too large to process safely: use an image under 100 megapixels"),
+    "bomb 60000x60000": (
+        png_bomb(60000, 60000),
+        "claims to be 3600 megapixels, too large to open safely (a decompression bomb?)",
+    ),
+    "over the limit, under Pillow's": (
+        png_bomb(11000, 11000),
+        "is 11000x11000 (121 megapixels), too large to process safely: use an image under 100 megapixels",
+    ),
 }
 
 
@@ -130,7 +139,14 @@ def test_la_png_gives_grey_and_alpha():
 
 @pytest.mark.parametrize("fmt", ["GIF", "WEBP"])
 def test_animated_grid_uses_the_first_frame_and_says_so(fmt):
-    data = encode(frame((255, 0, 0)), fmt, save_all=True, append_images=[frame((0, 0, 255))], duration=100, **({"lossless": True} if fmt == "WEBP" else {}))
+    data = encode(
+        frame((255, 0, 0)),
+        fmt,
+        save_all=True,
+        append_images=[frame((0, 0, 255))],
+        duration=100,
+        **({"lossless": True} if fmt == "WEBP" else {}),
+    )
     img = load_image(data)
     r, g, b = img.rgb[10, 10].tolist()
     assert r > 200 and b < 50  # the red first frame, not the blue second one
@@ -148,7 +164,11 @@ def test_exif_rotation_alone_is_not_called_a_downscale():
 @pytest.mark.parametrize("mode", ["P", "I;16", "RGBA"])
 def test_big_images_of_any_mode_are_shrunk_by_a_whole_factor(mode):
     base = Image.linear_gradient("L").resize((300, 200))
-    im = {"P": base.convert("RGB").convert("P"), "I;16": Image.fromarray(np.asarray(base).astype(np.uint16) * 257), "RGBA": base.convert("RGBA")}[mode]
+    im = {
+        "P": base.convert("RGB").convert("P"),
+        "I;16": Image.fromarray(np.asarray(base).astype(np.uint16) * 257),
+        "RGBA": base.convert("RGBA"),
+    }[mode]
     img = load_image(encode(im, "PNG"), downscale_pixels=10_000)
     assert img.size == (100, 66) or img.size == (100, 67)
     assert img.scale == 3.0
@@ -177,7 +197,9 @@ print(json.dumps(out))
 
 
 def peak_load(path: Path) -> dict:
-    r = subprocess.run([sys.executable, "-c", _MEASURE, str(path), str(REPO_ROOT)], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(path), str(REPO_ROOT)], capture_output=True, text=True, timeout=300
+    )
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout)
 

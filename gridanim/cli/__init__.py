@@ -33,6 +33,7 @@ from .common import PROG, CliError, Parser, fail
 # One module per command, in help order: each has ``add(subparsers)`` and ``run(args) -> int``.
 COMMANDS = (detect, animate, generate, redraw, presets, deploy)
 
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog=PROG,

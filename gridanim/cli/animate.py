@@ -45,31 +45,84 @@ def add(sub) -> None:
     t.add_argument("--drop", default="", help="frames to leave out, e.g. 5,7-8 (numbers as in the grid, from 1)")
     t.add_argument("--inset", type=whole, default=0, help="pixels trimmed from every side of each frame")
     t.add_argument("--stabilize", action="store_true", help="line frames up to remove jitter between panels")
-    t.add_argument("--smooth", type=whole, default=0, metavar="N", help="insert N (0-8) in-between frames between frames, last to first included (loop length kept)")
-    t.add_argument("--inbetween", choices=("flow", "blend"), default="flow", help="how --smooth makes in-betweens: flow (follow the motion, default) or blend (cross-fade)")
-    t.add_argument("--hold", default="", metavar="FRAME:MS,...", help="show chosen frames longer, e.g. 1:300,12:500 (numbers as in the grid)")
+    t.add_argument(
+        "--smooth",
+        type=whole,
+        default=0,
+        metavar="N",
+        help="insert N (0-8) in-between frames between frames, last to first included (loop length kept)",
+    )
+    t.add_argument(
+        "--inbetween",
+        choices=("flow", "blend"),
+        default="flow",
+        help="how --smooth makes in-betweens: flow (follow the motion, default) or blend (cross-fade)",
+    )
+    t.add_argument(
+        "--hold",
+        default="",
+        metavar="FRAME:MS,...",
+        help="show chosen frames longer, e.g. 1:300,12:500 (numbers as in the grid)",
+    )
     t.add_argument("--max-size", type=whole, metavar="PX", help="scale frames down so the longest side is at most PX")
-    t.add_argument("--background", type=colour, default=(255, 255, 255), help="colour under the MP4, which has no alpha (default #ffffff)")
+    t.add_argument(
+        "--background",
+        type=colour,
+        default=(255, 255, 255),
+        help="colour under the MP4, which has no alpha (default #ffffff)",
+    )
     a = p.add_argument_group("transparency and pixel art")
-    a.add_argument("--transparent", action="store_true", help="key the background out: a flat border colour, a green/magenta screen or a painted checkerboard")
-    a.add_argument("--matte", type=colour, metavar="COLOR", help="GIF: blend semi-transparent edge pixels onto this colour (the page's)")
-    a.add_argument("--scale", type=scale_factor, metavar="N", default=1, help="upscale GIF/WebP/APNG/MP4 N times by nearest neighbour (pixel art; default 1)")
+    a.add_argument(
+        "--transparent",
+        action="store_true",
+        help="key the background out: a flat border colour, a green/magenta screen or a painted checkerboard",
+    )
+    a.add_argument(
+        "--matte",
+        type=colour,
+        metavar="COLOR",
+        help="GIF: blend semi-transparent edge pixels onto this colour (the page's)",
+    )
+    a.add_argument(
+        "--scale",
+        type=scale_factor,
+        metavar="N",
+        default=1,
+        help="upscale GIF/WebP/APNG/MP4 N times by nearest neighbour (pixel art; default 1)",
+    )
     o = p.add_argument_group("outputs")
     o.add_argument("--gif", metavar="PATH", help="write a GIF here")
     o.add_argument("--mp4", metavar="PATH", help="write an H.264 MP4 here")
     o.add_argument("--webp", metavar="PATH", help="write an animated WebP here")
     o.add_argument("--zip", metavar="PATH", help="write a ZIP of PNG frames here")
     o.add_argument("--apng", metavar="PATH", help="write an animated PNG (lossless, full alpha) here")
-    o.add_argument("--sheet", metavar="PATH.png",
-                   help="write a sprite sheet PNG here, and PATH.json (Aseprite json-hash) beside it")
-    o.add_argument("--padding", type=whole, default=0, metavar="N",
-                   help="transparent pixels between sprite sheet cells (default 0)")
-    o.add_argument("--godot", metavar="PATH.tres",
-                   help="write a Godot 4 SpriteFrames resource (and, without --sheet, the sheet beside it)")
+    o.add_argument(
+        "--sheet",
+        metavar="PATH.png",
+        help="write a sprite sheet PNG here, and PATH.json (Aseprite json-hash) beside it",
+    )
+    o.add_argument(
+        "--padding",
+        type=whole,
+        default=0,
+        metavar="N",
+        help="transparent pixels between sprite sheet cells (default 0)",
+    )
+    o.add_argument(
+        "--godot",
+        metavar="PATH.tres",
+        help="write a Godot 4 SpriteFrames resource (and, without --sheet, the sheet beside it)",
+    )
     o.add_argument("--loop", type=whole, default=0, help="GIF/WebP loop count, 0 = forever (default)")
     o.add_argument("--gif-quality", choices=("high", "fast"), default="high", help="high (default) or fast")
     o.add_argument("--gif-max-kb", type=number, metavar="KB", help="shrink colours, then size, until the GIF fits")
-    o.add_argument("--mp4-repeat", type=whole, default=0, metavar="N", help="play the loop N times in the MP4 (default 0 = enough for 3 s)")
+    o.add_argument(
+        "--mp4-repeat",
+        type=whole,
+        default=0,
+        metavar="N",
+        help="play the loop N times in the MP4 (default 0 = enough for 3 s)",
+    )
     p.set_defaults(func=run)
 
 
@@ -196,7 +249,9 @@ def run(args) -> int:
     if targets:
         lines += [f"wrote {path} ({human_bytes(len(data[f]))})" for f, path in targets.items()]
     else:
-        lines.append("no file written: add --gif PATH, --mp4 PATH, --webp PATH, --apng PATH, --zip PATH or --sheet PATH.png")
+        lines.append(
+            "no file written: add --gif PATH, --mp4 PATH, --webp PATH, --apng PATH, --zip PATH or --sheet PATH.png"
+        )
     lines += [f"warning: {w}" for w in anim.warnings]
     emit(args, report, lines)
     return 0

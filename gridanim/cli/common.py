@@ -15,8 +15,24 @@ from pathlib import Path
 
 from ..units import human_bytes
 
-__all__ = ["PROG", "CliError", "Parser", "whole", "number", "colour", "scale_factor", "add_grid_args", "emit", "write",
-           "read_early", "layout_report", "check_writable", "fail", "human_bytes", "EXAMPLES"]
+__all__ = [
+    "PROG",
+    "CliError",
+    "Parser",
+    "whole",
+    "number",
+    "colour",
+    "scale_factor",
+    "add_grid_args",
+    "emit",
+    "write",
+    "read_early",
+    "layout_report",
+    "check_writable",
+    "fail",
+    "human_bytes",
+    "EXAMPLES",
+]
 
 PROG = "python -m gridanim"
 
@@ -136,8 +152,9 @@ def check_writable(p: Path) -> None:
         with tempfile.TemporaryFile(dir=d):
             pass
     except OSError as e:
-        raise InputError(f"cannot write {p}: the folder {d} is not writable ({e.strerror or e}), "
-                         "choose another path") from None
+        raise InputError(
+            f"cannot write {p}: the folder {d} is not writable ({e.strerror or e}), choose another path"
+        ) from None
 
 
 def fail(message: str) -> None:

@@ -36,7 +36,9 @@ def run(args) -> int:
     report["outputs"] = {}
     report["warnings"] = list(img.notes) + list(layout.warnings)
     fw, fh = report["frame_size"]
-    lines = [f"{Path(args.image).name}: {layout.rows} rows x {layout.cols} columns, {layout.frames} frames of {fw}x{fh}"]
+    lines = [
+        f"{Path(args.image).name}: {layout.rows} rows x {layout.cols} columns, {layout.frames} frames of {fw}x{fh}"
+    ]
     lines += [f"  frame {i:>2}: x={b[0]} y={b[1]} w={b[2]} h={b[3]}" for i, b in enumerate(report["boxes"], 1)]
     lines += [f"warning: {w}" for w in report["warnings"]]
     emit(args, report, lines)

@@ -51,7 +51,9 @@ def add(sub) -> None:
     )
     p.add_argument("prompt", metavar="PROMPT", help='the subject and its motion, e.g. "a cat chasing its tail"')
     g = p.add_argument_group("grid and style")
-    g.add_argument("--style", metavar="NAME", help="a preset from `python -m gridanim presets` (sets rows, cols, shape, fps)")
+    g.add_argument(
+        "--style", metavar="NAME", help="a preset from `python -m gridanim presets` (sets rows, cols, shape, fps)"
+    )
     g.add_argument("--rows", type=whole, help="rows in the grid (default: the style's, else 3)")
     g.add_argument("--cols", type=whole, help="columns in the grid (default: the style's, else 4)")
     g.add_argument("--shape", help="frame shape: square, portrait, landscape, wide, tall or a ratio like 16:9")
@@ -62,19 +64,42 @@ def add(sub) -> None:
     m.add_argument("--quality", help="low, medium (default), high; xhigh/max on 2.5+; auto gives a cost range")
     m.add_argument("--estimate", action="store_true", help="print the cost estimate and send nothing (needs no key)")
     i = p.add_argument_group("photo to animation")
-    i.add_argument("--image", metavar="PATH", action="append", default=[], help="a reference photo (repeatable): uses images.edit")
-    i.add_argument("--layout-guide", action="store_true", help="also send a faint numbered grid image as a guide (with --image)")
-    i.add_argument("--stylise-first", action="store_true",
-                   help="with --image: one call turns the photo into the styled character, a second animates that still")
+    i.add_argument(
+        "--image", metavar="PATH", action="append", default=[], help="a reference photo (repeatable): uses images.edit"
+    )
+    i.add_argument(
+        "--layout-guide", action="store_true", help="also send a faint numbered grid image as a guide (with --image)"
+    )
+    i.add_argument(
+        "--stylise-first",
+        action="store_true",
+        help="with --image: one call turns the photo into the styled character, a second animates that still",
+    )
     r = p.add_argument_group("route and transparency")
-    r.add_argument("--route", choices=("grid", "gif"), default="grid",
-                   help="grid: one sheet gridanim cuts (default); gif: the model's own animated GIF (models listing GIF output)")
-    r.add_argument("--frames", type=whole, metavar="N", help="GIF route: frames to ask for (2-16; default: the model's, 9)")
-    r.add_argument("--transparent", action="store_true", default=None,
-                   help="real alpha: a transparent background where the model offers it, else a key colour keyed out here "
-                   "(sprite presets turn this on)")
+    r.add_argument(
+        "--route",
+        choices=("grid", "gif"),
+        default="grid",
+        help="grid: one sheet gridanim cuts (default); gif: the model's own animated GIF (models listing GIF output)",
+    )
+    r.add_argument(
+        "--frames", type=whole, metavar="N", help="GIF route: frames to ask for (2-16; default: the model's, 9)"
+    )
+    r.add_argument(
+        "--transparent",
+        action="store_true",
+        default=None,
+        help="real alpha: a transparent background where the model offers it, else a key colour keyed out here "
+        "(sprite presets turn this on)",
+    )
     o = p.add_argument_group("outputs")
-    o.add_argument("--partial-images", type=whole, default=0, metavar="N", help="stream N (0-3) partial images while it draws; each adds 100 output tokens")
+    o.add_argument(
+        "--partial-images",
+        type=whole,
+        default=0,
+        metavar="N",
+        help="stream N (0-3) partial images while it draws; each adds 100 output tokens",
+    )
     o.add_argument("--gif", metavar="PATH", help="write a GIF here")
     o.add_argument("--mp4", metavar="PATH", help="write an H.264 MP4 here")
     o.add_argument("--webp", metavar="PATH", help="write an animated WebP here (keeps alpha)")
@@ -140,15 +165,22 @@ def _result_lines(res, report: dict) -> list[str]:
             f"{u.image_out} image tokens out"
         )
     if len(res.costs) > 1 and res.total_usd is not None:
-        lines.append("steps: " + " + ".join(f"{c.step} {format_usd(c.actual_usd)}" for c in res.costs)
-                     + f" = {format_usd(res.total_usd)}")
+        lines.append(
+            "steps: "
+            + " + ".join(f"{c.step} {format_usd(c.actual_usd)}" for c in res.costs)
+            + f" = {format_usd(res.total_usd)}"
+        )
     lay = g.layout
     if lay:
-        lines.append(f"layout: {lay.rows} rows x {lay.cols} columns, {lay.frames} frames of {lay.frame_size[0]}x{lay.frame_size[1]}")
+        lines.append(
+            f"layout: {lay.rows} rows x {lay.cols} columns, {lay.frames} frames of {lay.frame_size[0]}x{lay.frame_size[1]}"
+        )
     for fmt, path in res.outputs.items():
         lines.append(f"wrote {path} ({len(res.data[fmt]) / 1024:.0f} KB)")
     if not res.outputs and lay:
-        lines.append(f"animate it later: python -m gridanim animate {g.grid_path} --rows {lay.rows} --cols {lay.cols} --gif out.gif")
+        lines.append(
+            f"animate it later: python -m gridanim animate {g.grid_path} --rows {lay.rows} --cols {lay.cols} --gif out.gif"
+        )
     lines += [f"warning: {w}" for w in report["warnings"]]
     return lines
 
@@ -157,7 +189,12 @@ def _animation_report(res) -> dict | None:
     a = res.animation
     if a is None:
         return None
-    return {"frames": len(a.frames), "frame_size": list(a.frame_size), "fps": round(a.effective_fps, 2), "durations_ms": a.durations_ms}
+    return {
+        "frames": len(a.frames),
+        "frame_size": list(a.frame_size),
+        "fps": round(a.effective_fps, 2),
+        "durations_ms": a.durations_ms,
+    }
 
 
 def run(args) -> int:
@@ -192,11 +229,20 @@ def run(args) -> int:
         routes = {}
         for name, q in route_quotes(req).items():
             routes[name] = {"cost": q.quote.to_dict()} if not isinstance(q, Exception) else {"unavailable": str(q)}
-        report = {"command": "generate", "estimate_only": True, **prepared_to_dict(prepared), "routes": routes, "outputs": {}}
+        report = {
+            "command": "generate",
+            "estimate_only": True,
+            **prepared_to_dict(prepared),
+            "routes": routes,
+            "outputs": {},
+        }
         lines = _quote_lines(prepared)
         for name, r in routes.items():
             if name != prepared.route:
-                other = r.get("unavailable") or f"${r['cost']['estimated_range_usd'][0]:.4f}-${r['cost']['estimated_range_usd'][1]:.4f}"
+                other = (
+                    r.get("unavailable")
+                    or f"${r['cost']['estimated_range_usd'][0]:.4f}-${r['cost']['estimated_range_usd'][1]:.4f}"
+                )
                 lines.append(f"the {name} route instead: {other}")
         lines += ["no request sent (--estimate)"] + [f"warning: {w}" for w in prepared.warnings]
         emit(args, report, lines)
@@ -208,7 +254,9 @@ def run(args) -> int:
         print("\n".join(_quote_lines(prepared)), flush=True)
     ledger = CostLedger()
     try:
-        res = _run(args, generate_and_animate(prepared, client, targets=_targets(args), ledger=ledger), req.partial_images)
+        res = _run(
+            args, generate_and_animate(prepared, client, targets=_targets(args), ledger=ledger), req.partial_images
+        )
     finally:
         client.close()
     report = {"command": "generate", **result_to_dict(res.generation, res.outputs, ledger)}

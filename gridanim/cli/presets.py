@@ -33,7 +33,9 @@ def run(args) -> int:
     for k in cat.names():
         p = cat.presets[k]
         lines.append(f"{k:<{width}}  {p.name}: {p.description} ({p.rows}x{p.cols} {p.shape}, {p.fps} fps)")
-    lines.append("use: python -m gridanim generate \"PROMPT\" --style NAME; add a style: drop NAME.toml into presets/ or GRIDANIM_PRESETS_DIR")
+    lines.append(
+        'use: python -m gridanim generate "PROMPT" --style NAME; add a style: drop NAME.toml into presets/ or GRIDANIM_PRESETS_DIR'
+    )
     lines += [f"warning: {w}" for w in report["warnings"]]
     emit(args, report, lines)
     return 0

@@ -17,7 +17,9 @@ def add(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("id", metavar="ID", help="the id printed by `generate --json` (or shown in History)")
-    p.add_argument("--frames", required=True, metavar="LIST", help="frames to re-draw, same syntax as --order: 3,7 or 2-4")
+    p.add_argument(
+        "--frames", required=True, metavar="LIST", help="frames to re-draw, same syntax as --order: 3,7 or 2-4"
+    )
     p.add_argument("--prompt", help="what to fix in those frames (optional)")
     p.add_argument("--estimate", action="store_true", help="print the cost estimate and send nothing (needs no key)")
     p.add_argument("--gif", metavar="PATH", help="write a GIF here")
@@ -35,12 +37,24 @@ def run(args) -> int:
     parent = load_record(args.id)
     prepared = prepare_redraw(parent, args.frames, args.prompt)  # bad frames, gone models: refused before any request
     q = prepared.quote.estimate
-    lines = [f"re-draw frames {', '.join(map(str, prepared.redraw.frames))} of {parent.id} with {prepared.model.id}: "
-             f"estimate {q.describe()} (one edit at {prepared.plan.size})"]
+    lines = [
+        f"re-draw frames {', '.join(map(str, prepared.redraw.frames))} of {parent.id} with {prepared.model.id}: "
+        f"estimate {q.describe()} (one edit at {prepared.plan.size})"
+    ]
     if args.estimate:
-        emit(args, {"command": "redraw", "estimate_only": True, "parent": parent.id, "redrawn": prepared.redraw.frames,
-                     "cost": prepared.quote.to_dict(), "outputs": {}, "warnings": list(prepared.warnings)},
-              lines + ["no request sent (--estimate)"])
+        emit(
+            args,
+            {
+                "command": "redraw",
+                "estimate_only": True,
+                "parent": parent.id,
+                "redrawn": prepared.redraw.frames,
+                "cost": prepared.quote.to_dict(),
+                "outputs": {},
+                "warnings": list(prepared.warnings),
+            },
+            lines + ["no request sent (--estimate)"],
+        )
         return 0
     client = _client()
     if not args.json:
@@ -52,9 +66,19 @@ def run(args) -> int:
     from ..generation.generate import result_to_dict
 
     full = result_to_dict(res.generation, res.outputs)
-    report = {"command": "redraw", "id": full["id"], "parent": parent.id, "redrawn": prepared.redraw.frames,
-              "cost": full["cost"], "grid": full["grid"], "sidecar": full["sidecar"], "layout": full["layout"],
-              "outputs": full["outputs"], "warnings": full["warnings"], "model": full["model"]}
+    report = {
+        "command": "redraw",
+        "id": full["id"],
+        "parent": parent.id,
+        "redrawn": prepared.redraw.frames,
+        "cost": full["cost"],
+        "grid": full["grid"],
+        "sidecar": full["sidecar"],
+        "layout": full["layout"],
+        "outputs": full["outputs"],
+        "warnings": full["warnings"],
+        "model": full["model"],
+    }
     anim = _animation_report(res)
     if anim:
         report["animation"] = anim

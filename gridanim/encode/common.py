@@ -22,7 +22,9 @@ def check_frames(frames: Sequence[Frame]) -> tuple[int, int]:
         if not isinstance(f, np.ndarray) or f.dtype != np.uint8 or f.ndim != 3 or f.shape[2] != 3:
             raise InputError(f"frame {i + 1} is not an H x W x 3 uint8 RGB array")
         if f.shape[:2] != (h, w):
-            raise InputError(f"frame {i + 1} is {f.shape[1]}x{f.shape[0]} but frame 1 is {w}x{h}: all frames must be the same size")
+            raise InputError(
+                f"frame {i + 1} is {f.shape[1]}x{f.shape[0]} but frame 1 is {w}x{h}: all frames must be the same size"
+            )
     return h, w
 
 

@@ -146,7 +146,9 @@ class Mp4Job:
             self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._err)
         except OSError as e:
             self._cleanup()
-            raise EncodeError(f"could not start ffmpeg ({e}): pip install imageio-ffmpeg or set IMAGEIO_FFMPEG_EXE") from None
+            raise EncodeError(
+                f"could not start ffmpeg ({e}): pip install imageio-ffmpeg or set IMAGEIO_FFMPEG_EXE"
+            ) from None
         self._frames = [np.ascontiguousarray(f[: self._h, : self._w]) for f in frames]
         self._counts = list(counts)
         self._repeat = repeat
@@ -163,7 +165,7 @@ class Mp4Job:
         try:
             stdin = self._proc.stdin
             assert stdin is not None
-            for f, c in zip(self._frames, self._counts):
+            for f, c in zip(self._frames, self._counts, strict=False):
                 buf = memoryview(f).cast("B")
                 for _ in range(c):
                     stdin.write(buf)

@@ -53,7 +53,7 @@ def delta_frames(indexed: Sequence[np.ndarray], transparent: int) -> list[np.nda
     always differ, so held frames stay separate frames with their own delays.
     """
     out = [indexed[0]]
-    for prev, cur in zip(indexed, indexed[1:]):
+    for prev, cur in zip(indexed, indexed[1:], strict=False):
         same = cur == prev
         if not same.any():
             out.append(cur)
@@ -139,7 +139,7 @@ def _write_gif(
     # graphic control extension flags: disposal 1 ("do not dispose") in bits 2-4, bit 0 = has transparency
     flags = 1 << 2 | (transparent is not None)
     canvas = indexed[0]  # the picture on screen so far, as palette indices (never written to)
-    for k, (a, d) in enumerate(zip(indexed, durations)):
+    for k, (a, d) in enumerate(zip(indexed, durations, strict=False)):
         own = local[k] if local is not None else None
         if k == 0 or own is not None or (local is not None and local[k - 1] is not None):
             y0, y1, x0, x1 = 0, h, 0, w
@@ -259,7 +259,9 @@ def encode_gif_fit(
 ) -> tuple[bytes, list[str]]:
     """:func:`encode_gif` that also returns notes on what ``max_bytes`` cost."""
     if alphas is not None:
-        return _gif_alpha_fit(frames, durations_ms, alphas, loop=loop, quality=quality, colors=colors, max_bytes=max_bytes, matte=matte)
+        return _gif_alpha_fit(
+            frames, durations_ms, alphas, loop=loop, quality=quality, colors=colors, max_bytes=max_bytes, matte=matte
+        )
     h, w = check_frames(frames)
     durations = [max(10, int(round(d / 10.0)) * 10) for d in _check_durations(durations_ms, len(frames))]
     if quality not in GIF_QUALITIES:
@@ -303,8 +305,6 @@ def encode_gif_fit(
             ]
 
 
-
-
 def gif_alpha_frames(
     frames: Sequence[Frame], alphas: Sequence[np.ndarray], matte: tuple[int, int, int] | None = None
 ) -> tuple[list[Frame], list[np.ndarray]]:
@@ -323,7 +323,9 @@ def gif_alpha_frames(
     return out, [a >= 128 for a in alphas]
 
 
-def _gif_alpha_once(frames: Sequence[Frame], shown: Sequence[np.ndarray], durations, loop, quality: str, colors: int) -> bytes:
+def _gif_alpha_once(
+    frames: Sequence[Frame], shown: Sequence[np.ndarray], durations, loop, quality: str, colors: int
+) -> bytes:
     ncol = max(2, min(colors, 255))  # one index is "transparent"
     keys = [_pack(f) for f in frames]
     seen = np.zeros(1 << 24, np.bool_)
@@ -360,7 +362,12 @@ def _write_gif_alpha(indexed, shown, palette: np.ndarray, durations, loop: int |
     table = np.zeros((1 << bits, 3), np.uint8)
     table[: len(pal)] = pal
     # background colour index = the transparent one: what disposal 2 restores to
-    out = [b"GIF89a", _u16(w, h), bytes([0xF0 | (bits - 1), transparent if transparent < len(table) else 0, 0]), table.tobytes()]
+    out = [
+        b"GIF89a",
+        _u16(w, h),
+        bytes([0xF0 | (bits - 1), transparent if transparent < len(table) else 0, 0]),
+        table.tobytes(),
+    ]
     if loop is not None:
         out.append(b"!\xff\x0bNETSCAPE2.0\x03\x01" + _u16(loop) + b"\0")
     flags = 2 << 2 | 1  # disposal 2 (restore to background), has transparency

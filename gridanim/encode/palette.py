@@ -109,12 +109,16 @@ def _keys(frames: Sequence[Frame], bits: int) -> list[np.ndarray]:
     """Each frame's colours packed at ``bits`` bits per channel."""
     sh = 8 - bits
     return [
-        ((f[..., 0] >> sh).astype(np.uint32) << (2 * bits)) | ((f[..., 1] >> sh).astype(np.uint32) << bits) | (f[..., 2] >> sh)
+        ((f[..., 0] >> sh).astype(np.uint32) << (2 * bits))
+        | ((f[..., 1] >> sh).astype(np.uint32) << bits)
+        | (f[..., 2] >> sh)
         for f in frames
     ]
 
 
-def remap_binned(frames: Sequence[Frame], palette: np.ndarray, *, bits: int = REMAP_BITS, keys=None) -> list[np.ndarray]:
+def remap_binned(
+    frames: Sequence[Frame], palette: np.ndarray, *, bits: int = REMAP_BITS, keys=None
+) -> list[np.ndarray]:
     """Map every pixel to the palette entry nearest its colour bin's centre.
 
     Colours are binned at ``bits`` bits per channel, and each occupied bin is
@@ -219,7 +223,12 @@ def _palette_error(frame: Frame, index: np.ndarray, palette: np.ndarray, step: i
 
 
 def local_palettes(
-    frames: Sequence[Frame], indexed: Sequence[np.ndarray], palette: np.ndarray, colors: int, *, keys=None,
+    frames: Sequence[Frame],
+    indexed: Sequence[np.ndarray],
+    palette: np.ndarray,
+    colors: int,
+    *,
+    keys=None,
     exact: bool = False,
 ) -> tuple[list[np.ndarray], list[np.ndarray | None] | None]:
     """Give frames that one global ``palette`` serves badly a palette of their own.

@@ -96,6 +96,8 @@ def encode_zip(frames: Sequence[Frame], prefix: str = "frame", *, alphas: Sequen
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as z:
         for i, f in enumerate(frames, 1):
             png = io.BytesIO()
-            Image.fromarray(f if alphas is None else np.dstack([f, alphas[i - 1]])).save(png, "PNG", compress_level=3)  # 6 is 5x slower on noisy AI frames for 10 % less
+            Image.fromarray(f if alphas is None else np.dstack([f, alphas[i - 1]])).save(
+                png, "PNG", compress_level=3
+            )  # 6 is 5x slower on noisy AI frames for 10 % less
             z.writestr(f"{prefix}_{i:0{digits}d}.png", png.getvalue())
     return buf.getvalue()

@@ -114,8 +114,13 @@ def plan_sheet(
     """Decide which frames go on the sheet (see the module notes on pingpong)."""
     _check(frames, alphas, durations_ms)
     n = len(frames)
-    played = SheetPlan(list(frames), None if alphas is None else list(alphas), [int(d) for d in durations_ms],
-                       "forward", list(range(n)))
+    played = SheetPlan(
+        list(frames),
+        None if alphas is None else list(alphas),
+        [int(d) for d in durations_ms],
+        "forward",
+        list(range(n)),
+    )
     # a pingpong loop of m real frames is 2m - 2 played frames: 0 .. m-1 .. 1
     if not pingpong or n < 4 or n % 2:
         return played
@@ -185,8 +190,10 @@ def build_sheet(
 def sheet_warnings(sheet: Sheet) -> list[str]:
     w, h = sheet.size
     if max(w, h) > MAX_TEXTURE_SIDE:
-        return [f"the sprite sheet is {w}x{h}: over {MAX_TEXTURE_SIDE} px some GPUs (phones, WebGL 1) cannot load it; "
-                "use --max-size to make the frames smaller"]
+        return [
+            f"the sprite sheet is {w}x{h}: over {MAX_TEXTURE_SIDE} px some GPUs (phones, WebGL 1) cannot load it; "
+            "use --max-size to make the frames smaller"
+        ]
     return []
 
 
@@ -351,12 +358,15 @@ def render_sheet(
     files = {"sheet": sheet_png(sheet), "sheet_json": (json.dumps(meta, indent=1) + "\n").encode()}
     if godot_texture is not None:
         # the full loop: the return trip of a pingpong keeps its own delays
-        files["godot"] = godot_tres(sheet, plan.sequence, [int(d) for d in durations_ms], texture_path=godot_texture,
-                                    fps=fps).encode()
+        files["godot"] = godot_tres(
+            sheet, plan.sequence, [int(d) for d in durations_ms], texture_path=godot_texture, fps=fps
+        ).encode()
     warnings = sheet_warnings(sheet)
     if pingpong and plan.direction != "pingpong":
-        warnings.append("the pingpong frames are not exact mirrors (smoothing or in-betweens): "
-                        "the sprite sheet holds every played frame with a forward tag")
+        warnings.append(
+            "the pingpong frames are not exact mirrors (smoothing or in-betweens): "
+            "the sprite sheet holds every played frame with a forward tag"
+        )
     return files, warnings
 
 

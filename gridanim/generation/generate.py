@@ -321,8 +321,10 @@ def prepare(request: GenerationRequest, *, today: _dt.date | None = None) -> Pre
         rules = model.gif
         if rules is None:
             with_gif = ", ".join(m for m in offered_models(today) if load_catalog().lookup(m).gif) or "none"
-            raise InputError(f"{model.id} has no GIF output in gridanim/data/models.toml: use the grid route "
-                             f"(--route grid) or a model with GIF output ({with_gif})")
+            raise InputError(
+                f"{model.id} has no GIF output in gridanim/data/models.toml: use the grid route "
+                f"(--route grid) or a model with GIF output ({with_gif})"
+            )
         n = request.gif_frames or rules.default_frames
         w, h = size or _gif_size(rules, n, shape.aspect)
         why = rules.problem(n, w, h)
@@ -339,9 +341,15 @@ def prepare(request: GenerationRequest, *, today: _dt.date | None = None) -> Pre
         prompt = build_gif_prompt(request.prompt, n, references=len(refs), key_colour=key, **style_kw)
         guide = None
         est = estimate(model, gif.sheet_size, quality, prompt, input_images=[r.size for r in refs])
-        est = replace(est, approximate=True, notes=est.notes + (
-            f"GIF output is a preview with no published price: estimated as one {gif.sheet_size[0]}x{gif.sheet_size[1]} "
-            "sheet of its frames; the exact cost comes from usage",))
+        est = replace(
+            est,
+            approximate=True,
+            notes=est.notes
+            + (
+                f"GIF output is a preview with no published price: estimated as one {gif.sheet_size[0]}x{gif.sheet_size[1]} "
+                "sheet of its frames; the exact cost comes from usage",
+            ),
+        )
         frames = n
     else:
         plan = plan_grid(rows, cols, shape, model, size=size)
@@ -360,8 +368,23 @@ def prepare(request: GenerationRequest, *, today: _dt.date | None = None) -> Pre
     one_size = smallest_size(model, plan.panel[0] / plan.panel[1] if route == "grid" else shape.aspect)
     one = estimate(model, one_size, quality, prompt, input_images=[r.size for r in refs])
     quote = Quote(est, frames, one_size, one)
-    return Prepared(request, preset, model, quality, plan, fps, prompt, refs, guide, quote,
-                    tuple(warnings + list(plan.warnings)), route, gif, background, key)
+    return Prepared(
+        request,
+        preset,
+        model,
+        quality,
+        plan,
+        fps,
+        prompt,
+        refs,
+        guide,
+        quote,
+        tuple(warnings + list(plan.warnings)),
+        route,
+        gif,
+        background,
+        key,
+    )
 
 
 def prepare_still(request: GenerationRequest, *, today: _dt.date | None = None) -> Prepared:
@@ -385,7 +408,9 @@ def prepare_still(request: GenerationRequest, *, today: _dt.date | None = None) 
     plan = GridPlan(1, 1, size, 0, parse_shape("square"))
     est = estimate(model, size, quality, prompt, input_images=[ref.size])
     quote = Quote(est, 1, size, est)
-    return Prepared(request, preset, model, quality, plan, 8, prompt, (ref,), None, quote, tuple(warnings), route="still")
+    return Prepared(
+        request, preset, model, quality, plan, 8, prompt, (ref,), None, quote, tuple(warnings), route="still"
+    )
 
 
 def route_quotes(request: GenerationRequest, *, today: _dt.date | None = None) -> dict[str, Prepared | GridanimError]:
@@ -424,11 +449,17 @@ def _status_error_message(e: Any) -> GridanimError:
         if isinstance(body, dict) and isinstance(body.get("moderation_details"), dict):
             cats = body["moderation_details"].get("categories") or []
         what = f" as {', '.join(cats)}" if cats else ""
-        return E.SafetyError(f"OpenAI's safety system blocked this request{what}{ref}: rephrase the prompt or use a different photo")
+        return E.SafetyError(
+            f"OpenAI's safety system blocked this request{what}{ref}: rephrase the prompt or use a different photo"
+        )
     if isinstance(e, openai.AuthenticationError):
-        return E.AuthError("OpenAI rejected the API key (401): check OPENAI_API_KEY (export OPENAI_API_KEY=sk-...) or the key pasted in the app")
+        return E.AuthError(
+            "OpenAI rejected the API key (401): check OPENAI_API_KEY (export OPENAI_API_KEY=sk-...) or the key pasted in the app"
+        )
     if isinstance(e, openai.PermissionDeniedError):
-        return E.AuthError(f"OpenAI refused access (403): {msg} - verify your organization at platform.openai.com/settings/organization/general or use another key")
+        return E.AuthError(
+            f"OpenAI refused access (403): {msg} - verify your organization at platform.openai.com/settings/organization/general or use another key"
+        )
     if code in _NO_CREDIT or getattr(e, "type", None) == "insufficient_quota":
         return E.RateLimitError(
             f"your OpenAI account is out of credit or at its spending limit ({code or 'insufficient_quota'}): "
@@ -437,9 +468,13 @@ def _status_error_message(e: Any) -> GridanimError:
     if isinstance(e, openai.RateLimitError):
         return E.RateLimitError("OpenAI's rate limit was reached (429): wait a minute and try again")
     if isinstance(e, openai.NotFoundError):
-        return E.ModelUnavailableError(f"OpenAI does not offer this model to your key (404: {msg}): choose another --model")
+        return E.ModelUnavailableError(
+            f"OpenAI does not offer this model to your key (404: {msg}): choose another --model"
+        )
     if isinstance(e, openai.InternalServerError):
-        return E.ServerError(f"OpenAI had a server error ({getattr(e, 'status_code', '5xx')}){ref}: try again in a minute")
+        return E.ServerError(
+            f"OpenAI had a server error ({getattr(e, 'status_code', '5xx')}){ref}: try again in a minute"
+        )
     if isinstance(e, openai.BadRequestError) and (getattr(e, "param", None) == "size" or "size" in msg.lower()):
         return E.BadRequestError(f"OpenAI rejected the size: {msg} - pass a different --size or leave it out")
     why = " ".join(str(x) for x in (getattr(e, "status_code", None), code) if x)
@@ -451,16 +486,22 @@ def map_openai_error(e: BaseException) -> GridanimError:
     import openai
 
     if isinstance(e, openai.APITimeoutError):
-        return E.ConnectionFailed("OpenAI did not answer in time: try again, or a lower --quality (high can take minutes); a timed-out call may still be billed")
+        return E.ConnectionFailed(
+            "OpenAI did not answer in time: try again, or a lower --quality (high can take minutes); a timed-out call may still be billed"
+        )
     if isinstance(e, openai.APIConnectionError):
-        return E.ConnectionFailed("could not reach OpenAI: check your internet connection (and OPENAI_BASE_URL if you set it), then try again")
+        return E.ConnectionFailed(
+            "could not reach OpenAI: check your internet connection (and OPENAI_BASE_URL if you set it), then try again"
+        )
     if isinstance(e, openai.APIStatusError):
         return _status_error_message(e)
     if isinstance(e, openai.APIError):  # an error event in the middle of a stream
         code = getattr(e, "code", None) or ""
         msg = _api_message(e)
         if code == "moderation_blocked":
-            return E.SafetyError("OpenAI's safety system blocked the image while it was being made: rephrase the prompt or use a different photo")
+            return E.SafetyError(
+                "OpenAI's safety system blocked the image while it was being made: rephrase the prompt or use a different photo"
+            )
         return E.ServerError(f"the image stream failed ({code or 'error'}: {msg}): try again")
     return E.GenerationError(f"the image call failed: {e}")
 
@@ -480,7 +521,14 @@ def _b64(data: str | None) -> bytes:
 def _call_kwargs(p: Prepared) -> dict:
     fmt = "gif" if p.gif else "png"
     size = f"{p.gif.size[0]}x{p.gif.size[1]}" if p.gif else p.plan.size
-    kw: dict[str, Any] = {"model": p.model.id, "prompt": p.prompt, "size": size, "quality": p.quality, "n": 1, "output_format": fmt}
+    kw: dict[str, Any] = {
+        "model": p.model.id,
+        "prompt": p.prompt,
+        "size": size,
+        "quality": p.quality,
+        "n": 1,
+        "output_format": fmt,
+    }
     if p.gif:
         kw.update(frame_count=p.gif.frames, frame_duration_ms=p.gif.frame_ms)
     elif p.request.partial_images:
@@ -541,7 +589,7 @@ def _refusal(p: Prepared, e: Any) -> GridanimError | None:
     if p.background and ("transparen" in said or param == "background"):
         return E.ModelUnavailableError(
             f"{p.model.id} refused a transparent background ({msg}): generate without transparency, "
-            "or with a model whose models.toml row says transparency = \"preview\" (a key colour is used); nothing was retried"
+            'or with a model whose models.toml row says transparency = "preview" (a key colour is used); nothing was retried'
         )
     return None
 
@@ -563,7 +611,9 @@ def key_out(rgb: np.ndarray, colour: tuple[int, int, int]) -> tuple[np.ndarray, 
     return np.asarray(keyed.rgb, np.uint8), np.asarray(keyed.alpha, np.uint8), str(getattr(keyed, "kind", "keying"))
 
 
-def _distance_key(rgb: np.ndarray, colour: tuple[int, int, int], inner: float = 60.0, outer: float = 120.0) -> np.ndarray:
+def _distance_key(
+    rgb: np.ndarray, colour: tuple[int, int, int], inner: float = 60.0, outer: float = 120.0
+) -> np.ndarray:
     d = np.sqrt(((rgb.astype(np.float32) - np.array(colour, np.float32)) ** 2).sum(axis=2))
     return (np.clip((d - inner) / (outer - inner), 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
 
@@ -589,7 +639,9 @@ def _decode_gif(data: bytes) -> tuple[list[np.ndarray], list[np.ndarray] | None,
     return frames, None if opaque else alphas, int(delay) if delay else None
 
 
-def _sheet(frames: list[np.ndarray], alphas: list[np.ndarray] | None, cols: int) -> tuple[np.ndarray, np.ndarray | None]:
+def _sheet(
+    frames: list[np.ndarray], alphas: list[np.ndarray] | None, cols: int
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Frames laid out row-major on one sheet without gutters (the grid the rest of gridanim works on)."""
     h, w = frames[0].shape[:2]
     rows = math.ceil(len(frames) / cols)
@@ -655,7 +707,12 @@ def _finish(p: Prepared, raw: bytes) -> _Finished:
         warnings = []
         if len(frames) != p.gif.frames:
             warnings.append(f"OpenAI returned {len(frames)} GIF frames instead of the asked {p.gif.frames}")
-        meta["gif"] = {"frames": len(frames), "frame_ms": delay or p.gif.frame_ms, "frame_size": [fw, fh], "bytes": len(raw)}
+        meta["gif"] = {
+            "frames": len(frames),
+            "frame_ms": delay or p.gif.frame_ms,
+            "frame_size": [fw, fh],
+            "bytes": len(raw),
+        }
         layout = _exact_layout(rows, cols, len(frames), (rgb.shape[1], rgb.shape[0]), "gif")
         returned = (fw, fh)
     else:
@@ -663,7 +720,9 @@ def _finish(p: Prepared, raw: bytes) -> _Finished:
         rgb, alpha, returned = img.rgb, img.alpha, img.size
         warnings = list(img.notes)
         if returned != p.plan.canvas:
-            warnings.append(f"OpenAI returned a {returned[0]}x{returned[1]} image instead of the asked {p.plan.size}: frames are cut from what came back")
+            warnings.append(
+                f"OpenAI returned a {returned[0]}x{returned[1]} image instead of the asked {p.plan.size}: frames are cut from what came back"
+            )
         layout = None
     if p.key_colour is not None:
         rgb, alpha, how = key_out(rgb, p.key_colour)
@@ -721,7 +780,9 @@ def stream_generation(
     warnings = list(p.warnings)
     actual = actual_cost(p.model, usage) if usage else None
     if actual is None:
-        warnings.append(f"OpenAI returned no usage, so the exact cost is unknown (estimate {p.quote.estimate.describe()})")
+        warnings.append(
+            f"OpenAI returned no usage, so the exact cost is unknown (estimate {p.quote.estimate.describe()})"
+        )
     elif ledger is not None:
         ledger.add(p.model.id, actual)
     try:
@@ -756,7 +817,9 @@ def stream_generation(
         "warnings": warnings,
     }
     record = save_generation(done.png, full, directory=data_dir)  # the one write; outputs are added later
-    result = GenerationResult(p, record, done.png, done.layout, usage, actual, rid, done.returned, warnings, elapsed, done.image)
+    result = GenerationResult(
+        p, record, done.png, done.layout, usage, actual, rid, done.returned, warnings, elapsed, done.image
+    )
     yield Completed(result)
 
 
@@ -792,7 +855,9 @@ def _cost_dict(p: Prepared, usage: Usage | None, actual: Decimal | None) -> dict
     return d
 
 
-def result_to_dict(result: GenerationResult, outputs: dict[str, str] | None = None, ledger: CostLedger | None = None) -> dict:
+def result_to_dict(
+    result: GenerationResult, outputs: dict[str, str] | None = None, ledger: CostLedger | None = None
+) -> dict:
     """The ``generate --json`` object."""
     p = result.prepared
     cost = _cost_dict(p, result.usage, result.actual_usd)

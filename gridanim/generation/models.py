@@ -280,7 +280,9 @@ def check_model(name: str | None, today: _dt.date | None = None) -> tuple[ModelI
         when = f" on {m.shutdown.isoformat()}" if m.shutdown else ""
         raise ModelUnavailableError(f"{m.id} was shut down by OpenAI{when}: use {instead} instead (--model {instead})")
     if not m.priced:
-        raise ModelUnavailableError(f"gridanim has no price for {m.id}, so it cannot estimate the cost: use {instead} instead")
+        raise ModelUnavailableError(
+            f"gridanim has no price for {m.id}, so it cannot estimate the cost: use {instead} instead"
+        )
     warnings = []
     if status == "deprecated":
         when = f" on {m.shutdown.isoformat()}" if m.shutdown else " soon"

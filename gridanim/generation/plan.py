@@ -56,14 +56,23 @@ def parse_shape(text: str | None) -> Shape:
     s = " ".join(raw.replace("×", "x").split())
     m = re.fullmatch(r"(?:(square|portrait|landscape|wide|tall)\s*)?(?:(\d+(?:\.\d+)?)\s*[:x/]\s*(\d+(?:\.\d+)?))?", s)
     if not s or not m or not (m.group(1) or m.group(2)):
-        raise InputError(f"unknown frame shape '{text}': use square, portrait, landscape, wide, tall or a ratio like 16:9")
+        raise InputError(
+            f"unknown frame shape '{text}': use square, portrait, landscape, wide, tall or a ratio like 16:9"
+        )
     word = m.group(1)
     if m.group(2):
         w, h = float(m.group(2)), float(m.group(3))
         if w <= 0 or h <= 0:
             raise InputError(f"frame shape '{text}' needs two positive numbers, like 3:2")
         aspect = w / h
-        if word in ("portrait", "tall") and aspect > 1 or word in ("landscape", "wide") and aspect < 1 or word == "square" and aspect != 1:
+        if (
+            word in ("portrait", "tall")
+            and aspect > 1
+            or word in ("landscape", "wide")
+            and aspect < 1
+            or word == "square"
+            and aspect != 1
+        ):
             raise InputError(f"frame shape '{text}' contradicts itself: {word} with a {m.group(2)}:{m.group(3)} ratio")
         label = f"{m.group(2)}:{m.group(3)}"
     else:
@@ -120,7 +129,9 @@ class GridPlan:
         w, h = self.canvas
         xs = [round(i * w / self.cols) for i in range(self.cols + 1)]
         ys = [round(i * h / self.rows) for i in range(self.rows + 1)]
-        return [(xs[c], ys[r], xs[c + 1] - xs[c], ys[r + 1] - ys[r]) for r in range(self.rows) for c in range(self.cols)]
+        return [
+            (xs[c], ys[r], xs[c + 1] - xs[c], ys[r + 1] - ys[r]) for r in range(self.rows) for c in range(self.cols)
+        ]
 
     def panel_boxes(self) -> list[Box]:
         """Row-major (x, y, w, h) of each panel, inset by half a gutter on every side."""
@@ -220,11 +231,16 @@ def plan_grid(
     elif rules.kind == "fixed":
         canvas = min(rules.fixed, key=lambda s: _score(s[0], s[1], rows, cols, shape.aspect, target))
     else:
-        canvas = min(_custom_candidates(rules, rows, cols, shape.aspect), key=lambda s: _score(s[0], s[1], rows, cols, shape.aspect, target))
+        canvas = min(
+            _custom_candidates(rules, rows, cols, shape.aspect),
+            key=lambda s: _score(s[0], s[1], rows, cols, shape.aspect, target),
+        )
     w, h = canvas
     cw, ch = w // cols, h // rows
     if min(cw, ch) < MIN_PANEL_PX:
-        raise InputError(f"a {rows}x{cols} grid on {w}x{h} gives {cw}x{ch} px panels, too small to animate: use fewer rows or columns")
+        raise InputError(
+            f"a {rows}x{cols} grid on {w}x{h} gives {cw}x{ch} px panels, too small to animate: use fewer rows or columns"
+        )
     warnings = []
     got = (w / cols) / (h / rows)
     if abs(math.log(got / shape.aspect)) > 0.03:
@@ -292,7 +308,9 @@ def build_prompt(
         which = "the reference photo" if references == 1 else f"the {references} reference photos"
         parts.append(f"Animate the subject from {which}: keep its identity, colours and details.")
     if guide:
-        parts.append("The last input image is a layout guide: follow its grid exactly, but do not draw its lines or numbers.")
+        parts.append(
+            "The last input image is a layout guide: follow its grid exactly, but do not draw its lines or numbers."
+        )
     parts.append("No numbers, captions, text, labels, borders, frames or watermarks anywhere.")
     return " ".join(parts)
 

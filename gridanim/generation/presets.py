@@ -39,7 +39,13 @@ _TOP = {"name": str, "description": str, "style": str, "aliases": list, "default
 _REQUIRED = ("name", "description", "style")
 _DEFAULTS = {"rows": int, "cols": int, "shape": str, "fps": int}
 _RANGES = {"rows": (1, MAX_SIDE_CELLS), "cols": (1, MAX_SIDE_CELLS), "fps": (1, 50)}
-_TYPE_NAMES = {str: "a string", int: "a whole number", list: "a list of strings", dict: "a table", bool: "true or false"}
+_TYPE_NAMES = {
+    str: "a string",
+    int: "a whole number",
+    list: "a list of strings",
+    dict: "a table",
+    bool: "true or false",
+}
 
 
 @dataclass(frozen=True)

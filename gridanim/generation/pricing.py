@@ -148,8 +148,12 @@ def estimate(
         if mult != 1.0:
             per = math.ceil(per * mult)
         totals.append(n * (per + extra))
-    if model.estimate_multiplier and any(model.estimate_multiplier.get(q, 1.0) != 1.0 for q in qualities_for(model, quality)):
-        notes.append(f"{model.id}: output tokens at this quality are unconfirmed; estimated x{max(model.estimate_multiplier.values()):g} the 2.5 figure")
+    if model.estimate_multiplier and any(
+        model.estimate_multiplier.get(q, 1.0) != 1.0 for q in qualities_for(model, quality)
+    ):
+        notes.append(
+            f"{model.id}: output tokens at this quality are unconfirmed; estimated x{max(model.estimate_multiplier.values()):g} the 2.5 figure"
+        )
     elif model.approximate:
         notes.append(f"{model.id}: price figures are {model.confidence}; the estimate is approximate")
     if i_in:

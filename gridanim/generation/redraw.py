@@ -70,7 +70,10 @@ def build_mask(size: tuple[int, int], boxes: list[Box], chosen: list[int]) -> by
 def redraw_prompt(rows: int, cols: int, chosen: list[int], fix: str | None) -> str:
     """Names the grid and the frames (1-based) so the model edits only those panels."""
     names = ", ".join(str(i + 1) for i in chosen)
-    what = " ".join((fix or "").split()).rstrip(".") or "draw them again so the motion flows smoothly from the panel before to the panel after"
+    what = (
+        " ".join((fix or "").split()).rstrip(".")
+        or "draw them again so the motion flows smoothly from the panel before to the panel after"
+    )
     return (
         f"This image is an animation sprite sheet: a grid of {rows} rows and {cols} columns ({rows * cols} panels), "
         f"read left to right, top to bottom. Re-draw only panel{'s' if len(chosen) > 1 else ''} {names}: {what}. "
@@ -106,7 +109,9 @@ class Redraw:
                 alpha = np.asarray(Image.fromarray(alpha).resize((w, h), Image.Resampling.LANCZOS))
         out = self.rgb.copy()
         keep_alpha = self.alpha is not None or alpha is not None
-        out_a = (self.alpha.copy() if self.alpha is not None else np.full((h, w), 255, np.uint8)) if keep_alpha else None
+        out_a = (
+            (self.alpha.copy() if self.alpha is not None else np.full((h, w), 255, np.uint8)) if keep_alpha else None
+        )
         for i in self.chosen:
             x, y, bw, bh = self.boxes[i]
             out[y : y + bh, x : x + bw] = rgb[y : y + bh, x : x + bw]
@@ -142,11 +147,24 @@ def prepare_redraw(record: Record, frames: str, fix: str | None = None, *, today
     if keyed.get("colour"):
         prompt += " " + key_sentence(tuple(keyed["colour"]))
     redraw = Redraw(record, tuple(chosen), tuple(boxes), img.rgb, img.alpha, layout)
-    request = GenerationRequest(prompt=str(meta.get("user_prompt") or meta.get("prompt") or ""), model=model.id, quality=quality,
-                                size=plan.size)
+    request = GenerationRequest(
+        prompt=str(meta.get("user_prompt") or meta.get("prompt") or ""), model=model.id, quality=quality, size=plan.size
+    )
     return Prepared(
-        request, None, model, quality, plan, int(meta.get("fps") or 8), prompt, (ref,), None, quote, tuple(warnings),
-        route="redraw", background=meta.get("background"),
+        request,
+        None,
+        model,
+        quality,
+        plan,
+        int(meta.get("fps") or 8),
+        prompt,
+        (ref,),
+        None,
+        quote,
+        tuple(warnings),
+        route="redraw",
+        background=meta.get("background"),
         key_colour=tuple(keyed["colour"]) if keyed.get("colour") else None,
-        mask_png=build_mask(size, boxes, chosen), redraw=redraw,
+        mask_png=build_mask(size, boxes, chosen),
+        redraw=redraw,
     )

@@ -134,7 +134,9 @@ def _previewed(source: Any, options: AnimateOptions) -> Layout | None:
     return _PREVIEWED.get(key) if key else None
 
 
-def preview_cut(source: Any, rows: int | None = None, cols: int | None = None, inset: int = 0, *, run_dir: Path | None = None) -> Preview:
+def preview_cut(
+    source: Any, rows: int | None = None, cols: int | None = None, inset: int = 0, *, run_dir: Path | None = None
+) -> Preview:
     """Detect the layout (``rows``/``cols`` as a manual override) and draw it; an animation of the same file
     with the same rows/cols reuses this layout."""
     img = _load(source)

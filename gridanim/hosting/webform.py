@@ -114,10 +114,21 @@ def history_note(count: int, private: bool, where: str) -> str:
 
 
 OPTION_LABELS = {
-    "rows": "Rows", "cols": "Columns", "inset": "Inset", "fps": "Frames per second", "order": "Order",
-    "drop": "Leave out frames", "smooth": "Smoothing", "inbetween": "In-betweens", "hold": "Hold frames",
-    "max_size": "Longest side", "gif_quality": "GIF quality", "gif_max_bytes": "Fit GIF under (KB)",
-    "scale": "Pixel-art scale", "background": "Background", "matte": "Matte",
+    "rows": "Rows",
+    "cols": "Columns",
+    "inset": "Inset",
+    "fps": "Frames per second",
+    "order": "Order",
+    "drop": "Leave out frames",
+    "smooth": "Smoothing",
+    "inbetween": "In-betweens",
+    "hold": "Hold frames",
+    "max_size": "Longest side",
+    "gif_quality": "GIF quality",
+    "gif_max_bytes": "Fit GIF under (KB)",
+    "scale": "Pixel-art scale",
+    "background": "Background",
+    "matte": "Matte",
 }
 """Animation option field -> the Animate tab's label, for :meth:`gridanim.errors.OptionError.worded`."""
 

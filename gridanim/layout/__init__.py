@@ -158,7 +158,9 @@ def _alt_warning(rows: int, cols: int, alts, conf: dict) -> str | None:
 def _exact_background(rgb: np.ndarray) -> np.ndarray | None:
     """The one exact colour that fills most of the image border (pixel art on a flat key), or None."""
     b = 1
-    ring = np.concatenate([rgb[:b].reshape(-1, 3), rgb[-b:].reshape(-1, 3), rgb[:, :b].reshape(-1, 3), rgb[:, -b:].reshape(-1, 3)])
+    ring = np.concatenate(
+        [rgb[:b].reshape(-1, 3), rgb[-b:].reshape(-1, 3), rgb[:, :b].reshape(-1, 3), rgb[:, -b:].reshape(-1, 3)]
+    )
     keys = (ring[:, 0].astype(np.int64) << 16) | (ring[:, 1].astype(np.int64) << 8) | ring[:, 2]
     vals, counts = np.unique(keys, return_counts=True)
     i = int(np.argmax(counts))
@@ -201,8 +203,10 @@ def _sprite_sheet(rgb, alpha, rows, cols) -> Layout | None:
     content = fg if alpha is None or method != "sprite+alpha" else fg | (alpha >= 16)  # faint smoke is content
     boxes, cells = _keep_filled(rgb, content, boxes, cells, lat.x.n, warnings, exact=True)
     alts = tuple(a for a in lat.alternatives if (rows is None or a[0] == rows) and (cols is None or a[1] == cols))
-    conf = {"rows": 1.0 if not any(a[0] != lat.y.n for a in alts) else 0.5,
-            "cols": 1.0 if not any(a[1] != lat.x.n for a in alts) else 0.5}
+    conf = {
+        "rows": 1.0 if not any(a[0] != lat.y.n for a in alts) else 0.5,
+        "cols": 1.0 if not any(a[1] != lat.x.n for a in alts) else 0.5,
+    }
     if rows is not None or cols is not None:
         method = "given+" + method
     else:
@@ -384,8 +388,9 @@ def _shared_boxes(rgb, fg, xfit, yfit, xb, yb, s, ref, thr):
     def dividers(lines, nominal, pitch):
         if lines is None:
             return [None] * len(nominal)
-        return [bx.divider_run(lines, c, max(4.0, 0.06 * pitch), ref, thr, int(0.2 * pitch), step=True)
-                for c in nominal]
+        return [
+            bx.divider_run(lines, c, max(4.0, 0.06 * pitch), ref, thr, int(0.2 * pitch), step=True) for c in nominal
+        ]
 
     dx, dy = dividers(cols_lines, ex, px), dividers(rows_lines, ey, py)
     ys, _ = bx.shared_cuts(fg.T, ey, ay, py, [])
@@ -452,8 +457,15 @@ def _cut_boxes(rgb, img, fg, tol, xfit, yfit, xb, yb, s, kind, colour, thr):
         return list(zip(starts, stops, strict=False))
 
     # the cells' own colour: dividers, bands and borders are lines unlike it
-    interior = _median0(np.array([rgb[int(y0):int(y1):7, int(x0):int(x1):7].reshape(-1, 3).mean(axis=0)
-                                  for x0, y0, x1, y1 in _inner_boxes(xstraight, ystraight)], dtype=np.float32))
+    interior = _median0(
+        np.array(
+            [
+                rgb[int(y0) : int(y1) : 7, int(x0) : int(x1) : 7].reshape(-1, 3).mean(axis=0)
+                for x0, y0, x1, y1 in _inner_boxes(xstraight, ystraight)
+            ],
+            dtype=np.float32,
+        )
+    )
     # a dark edge around the plate, measured per band: a scan's edge is rarely straight
     cap_x, cap_y = int(0.1 * px) + 2, int(0.1 * py) + 2
     xspans = []
@@ -509,6 +521,7 @@ def _inner_boxes(xe, ye):
 
 def _separator_colour(prof_x, prof_y, xcuts: list[int], ycuts: list[int]) -> np.ndarray | None:
     """Median colour of the lines the grid is cut on, where those are strips."""
+
     def at(p, c):
         return min(c, len(p.strip) - 1)
 

@@ -46,8 +46,15 @@ def _cross2(fg: np.ndarray) -> np.ndarray:
     return out
 
 
-def _free_cut(cross: np.ndarray, nominal: float, radius: float, tol: int, alt: float | None = None,
-              exact: np.ndarray | None = None, line: np.ndarray | None = None) -> int | None:
+def _free_cut(
+    cross: np.ndarray,
+    nominal: float,
+    radius: float,
+    tol: int,
+    alt: float | None = None,
+    exact: np.ndarray | None = None,
+    line: np.ndarray | None = None,
+) -> int | None:
     """A cut no subject runs across, near ``nominal`` (None when there is none within ``radius``).
 
     Inside a narrow gap the cut goes where the fewest pixels touch across it (``exact``). In a gap one
@@ -317,8 +324,9 @@ def divider_cut(lines: np.ndarray, nominal: float, radius: float, colour: np.nda
     return s, e
 
 
-def border_walk(lines: np.ndarray, colour: np.ndarray, thr: float, interior: np.ndarray, cap: int,
-                frame_w: int = 0) -> int:
+def border_walk(
+    lines: np.ndarray, colour: np.ndarray, thr: float, interior: np.ndarray, cap: int, frame_w: int = 0
+) -> int:
     """How many lines from the start of ``lines`` (band, L, 3) are border: divider colour or uniform non-panel strips.
 
     Lines of the divider colour always are; other uniform lines (a paper margin, guide lines) only when
@@ -397,8 +405,9 @@ def _stands_out(lines: np.ndarray, s: int, e: int, thr: float) -> bool:
     return not out or max(float(_cheb(inside, o)) for o in out) > 2 * thr
 
 
-def divider_run(lines: np.ndarray, nominal: float, radius: float, ref: np.ndarray, thr: float, grow: int = 0,
-                step: bool = False):
+def divider_run(
+    lines: np.ndarray, nominal: float, radius: float, ref: np.ndarray, thr: float, grow: int = 0, step: bool = False
+):
     """(end of the cell before, start of the cell after) of a divider line/gutter near ``nominal``, or None.
 
     A divider is a run of uniform lines of a colour unlike the cells' background
@@ -428,8 +437,9 @@ def divider_run(lines: np.ndarray, nominal: float, radius: float, ref: np.ndarra
     return s, e
 
 
-def edge_border(lines: np.ndarray, ref: np.ndarray, thr: float, cap: int, one_colour: bool = False,
-                step: bool = False) -> int:
+def edge_border(
+    lines: np.ndarray, ref: np.ndarray, thr: float, cap: int, one_colour: bool = False, step: bool = False
+) -> int:
     """Uniform lines unlike ``ref`` from the start of ``lines``: a frame line or border to leave out.
 
     With ``one_colour`` (a plate's edge) the border is one colour and ends at a step into the tile: a

@@ -125,7 +125,9 @@ def _cheb(a: np.ndarray, colour) -> np.ndarray:
     is several times slower.
     """
     c = np.broadcast_to(np.asarray(colour, dtype=np.float32), a.shape)
-    return np.maximum(np.maximum(np.abs(a[..., 0] - c[..., 0]), np.abs(a[..., 1] - c[..., 1])), np.abs(a[..., 2] - c[..., 2]))
+    return np.maximum(
+        np.maximum(np.abs(a[..., 0] - c[..., 0]), np.abs(a[..., 1] - c[..., 1])), np.abs(a[..., 2] - c[..., 2])
+    )
 
 
 def _prepare(rgb: Frame, alpha: np.ndarray | None) -> _Work:
@@ -314,8 +316,11 @@ def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
         # texture and subject edges do so on a few stretches (a median step can miss a seam
         # between tiles of a like colour over a busy texture)
         share = _share(step > 2.0 * local[None])
-        s = np.maximum(s, np.clip((share - _box_mean(share, max(4, w // 16)) - 0.25) / 0.3, 0, 1)
-                       * np.clip((seam_line - 6.0) / 10.0, 0, 1))
+        s = np.maximum(
+            s,
+            np.clip((share - _box_mean(share, max(4, w // 16)) - 0.25) / 0.3, 0, 1)
+            * np.clip((seam_line - 6.0) / 10.0, 0, 1),
+        )
         seam[1:] = np.maximum(seam[1:], s)
         seam[:-1] = np.maximum(seam[:-1], s)
 
@@ -349,4 +354,3 @@ def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
         content = 1.0 - strip
         sep = np.maximum(strip, seam)
     return _Profile(sep=sep, strip=strip, colour=med, content=content, has_fg=fg is not None, uniform=uniform)
-

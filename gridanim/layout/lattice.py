@@ -51,6 +51,7 @@ def _snap(sep: np.ndarray, nominal: float, radius: float) -> tuple[int, float]:
     good = win >= best - 0.05
     if good.all():
         return int(round(nominal)), best
+
     # wide plateaus (real gutters) beat thin lines (a line drawn inside a panel),
     # up to 6 px; between thin ones, the one nearest the expected place wins
     def merit(run):
@@ -147,7 +148,9 @@ def _similarity(small: np.ndarray, length: int, edges: list[int]) -> float:
             starts = np.append(starts, b[-1])
         sums = np.add.reduceat(small, starts, axis=1)[:, : nb * 12]
     else:
-        sums = np.concatenate([np.add.reduceat(small[:, x:y], r, axis=1) for x, y, r in zip(a, b, rel, strict=False)], axis=1)
+        sums = np.concatenate(
+            [np.add.reduceat(small[:, x:y], r, axis=1) for x, y, r in zip(a, b, rel, strict=False)], axis=1
+        )
     t = np.ascontiguousarray(sums.astype(np.float32).reshape(small.shape[0], nb, 12).transpose(1, 0, 2))
     t = t - t.mean(axis=(1, 2))[:, None, None]
     flat = t.reshape(nb, -1)
@@ -177,7 +180,12 @@ def _squeeze(gray: np.ndarray) -> np.ndarray:
     """
     from PIL import Image
 
-    if gray.ndim == 2 and gray.T.flags.c_contiguous and not gray.flags.c_contiguous and gray.shape[0] <= gray.shape[1] * 100:
+    if (
+        gray.ndim == 2
+        and gray.T.flags.c_contiguous
+        and not gray.flags.c_contiguous
+        and gray.shape[0] <= gray.shape[1] * 100
+    ):
         small = Image.fromarray(gray.T).resize((24, gray.shape[1]), Image.Resampling.BOX)
         return np.asarray(small, dtype=np.float32).T
     return np.asarray(Image.fromarray(gray).resize((gray.shape[1], 24), Image.Resampling.BOX), dtype=np.float32)
@@ -334,4 +342,3 @@ def _per_band_count(img, fg, tol, gray, edges, axis: int) -> _AxisFit | None:
     hi = int(_median1([f.hi for f in agree]))
     cuts = [int(_median1(c)) for c in zip(*[f.cuts for f in agree], strict=False)]
     return _AxisFit(n, lo, hi, cuts, min(f.strength for f in agree), float(np.mean([f.score for f in agree])))
-

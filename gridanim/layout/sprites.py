@@ -43,12 +43,15 @@ class SpriteAxis:
         return self.n > 1 and self.cell % 8 == 0
 
     def scaled(self, k: int) -> SpriteAxis:
-        return SpriteAxis(self.n, self.cell * k, self.margin * k, self.spacing * k, self.cost, self.empty_cells,
-                          self.drift * k)
+        return SpriteAxis(
+            self.n, self.cell * k, self.margin * k, self.spacing * k, self.cost, self.empty_cells, self.drift * k
+        )
 
     def spans(self) -> list[tuple[int, int]]:
-        return [(self.margin + k * (self.cell + self.spacing), self.margin + k * (self.cell + self.spacing) + self.cell)
-                for k in range(self.n)]
+        return [
+            (self.margin + k * (self.cell + self.spacing), self.margin + k * (self.cell + self.spacing) + self.cell)
+            for k in range(self.n)
+        ]
 
 
 def without_grid_lines(rgb: np.ndarray, fg: np.ndarray) -> np.ndarray:
@@ -114,10 +117,16 @@ def _axis_candidates(fg: np.ndarray, n_given: int | None) -> list[SpriteAxis]:
                 while filled > 1 and amounts[filled - 1] == 0:
                     filled -= 1
                 empty = int((amounts[:filled] == 0).sum()) + (n - filled)
-                if n > 1 and not n_given and (int((amounts[:filled] == 0).sum()) > n // 4 or filled < max(2, n - n // 2)):
+                if (
+                    n > 1
+                    and not n_given
+                    and (int((amounts[:filled] == 0).sum()) > n // 4 or filled < max(2, n - n // 2))
+                ):
                     continue
                 cost = gaps / total + crossing / h
-                out.append(SpriteAxis(n, cell, m, s, cost, empty, _drift(amounts, msum[ends] - msum[starts], starts, ends, nz)))
+                out.append(
+                    SpriteAxis(n, cell, m, s, cost, empty, _drift(amounts, msum[ends] - msum[starts], starts, ends, nz))
+                )
     return out
 
 
@@ -156,8 +165,11 @@ def _exact_division(length: int, n: int | None, occ: np.ndarray | None = None) -
     if occ is not None and occ.any():
         nz = np.flatnonzero(occ)
         border = min(int(nz[0]), length - 1 - int(nz[-1]), MAX_GAP)
-    fits = [SpriteAxis(n, (length - 2 * m) // n, m, 0, 1.0, 0) for m in range(border + 1)
-            if (length - 2 * m) % n == 0 and (length - 2 * m) // n >= max(MIN_SPRITE_CELL, 2 * m)]
+    fits = [
+        SpriteAxis(n, (length - 2 * m) // n, m, 0, 1.0, 0)
+        for m in range(border + 1)
+        if (length - 2 * m) % n == 0 and (length - 2 * m) // n >= max(MIN_SPRITE_CELL, 2 * m)
+    ]
     # a round cell inside an empty border beats an odd one over the whole sheet; else no border
     return sorted(fits, key=lambda a: (not a.round, a.margin))[:1]
 
@@ -189,8 +201,15 @@ def _joint(xs: list[SpriteAxis], ys: list[SpriteAxis]) -> tuple[SpriteAxis, Spri
         same_margin = a.margin == b.margin
         same_spacing = a.spacing == b.spacing or a.n == 1 or b.n == 1
         gaps = 2 * a.margin + (a.n - 1) * a.spacing + 2 * b.margin + (b.n - 1) * b.spacing
-        return (same_margin and same_spacing, a.typical + b.typical, a.round + b.round, a.cell == b.cell, -gaps,
-                -(a.cost + b.cost), -a.margin)
+        return (
+            same_margin and same_spacing,
+            a.typical + b.typical,
+            a.round + b.round,
+            a.cell == b.cell,
+            -gaps,
+            -(a.cost + b.cost),
+            -a.margin,
+        )
 
     return max(((a, b) for a in px for b in py), key=key)
 
@@ -225,7 +244,11 @@ def sprite_lattice(fg: np.ndarray, rows: int | None, cols: int | None) -> Sprite
         return None
     k = pixel_scale(fg)
     h, w = fg.shape
-    if k > 1 and (rows is None or h // k // rows >= MIN_SPRITE_CELL) and (cols is None or w // k // cols >= MIN_SPRITE_CELL):
+    if (
+        k > 1
+        and (rows is None or h // k // rows >= MIN_SPRITE_CELL)
+        and (cols is None or w // k // cols >= MIN_SPRITE_CELL)
+    ):
         lat = _solve(np.ascontiguousarray(fg[::k, ::k]), rows, cols)
         if lat is not None:
             return SpriteLattice(lat.x.scaled(k), lat.y.scaled(k), lat.alternatives, k)
@@ -239,9 +262,21 @@ def _solve(fg: np.ndarray, rows: int | None, cols: int | None) -> SpriteLattice 
         return None
     # a strip whose frames touch across every cut: square frames, as strips are drawn
     h, w = fg.shape
-    if cols is None and rows in (None, 1) and max(a.n for a in xs) == 1 and w % h == 0 and 2 <= w // h <= MAX_SPRITE_CELLS:
+    if (
+        cols is None
+        and rows in (None, 1)
+        and max(a.n for a in xs) == 1
+        and w % h == 0
+        and 2 <= w // h <= MAX_SPRITE_CELLS
+    ):
         xs = _exact_division(w, w // h)
-    elif rows is None and cols in (None, 1) and max(a.n for a in ys) == 1 and h % w == 0 and 2 <= h // w <= MAX_SPRITE_CELLS:
+    elif (
+        rows is None
+        and cols in (None, 1)
+        and max(a.n for a in ys) == 1
+        and h % w == 0
+        and 2 <= h // w <= MAX_SPRITE_CELLS
+    ):
         ys = _exact_division(h, h // w)
     x, y = _joint(xs, ys)
     # square cells are the usual sheet: between two lattices that both hold on one
