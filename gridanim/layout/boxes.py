@@ -146,20 +146,30 @@ def _sample(band_len: int, want: int = 160) -> slice:
     return slice(None, None, max(1, band_len // want))
 
 
+def _steps(lines: np.ndarray, nominal: float, radius: float) -> tuple[int, np.ndarray | None]:
+    """(first position, colour step between neighbouring lines) in the window around ``nominal``.
+
+    ``step[:, i]`` is the step between positions ``a - 1 + i`` and ``a + i`` on a sample of the band's rows;
+    None when the window is empty.
+    """
+    a = int(max(1, np.floor(nominal - radius)))
+    b = int(min(lines.shape[1] - 1, np.ceil(nominal + radius)))
+    if b <= a:
+        return a, None
+    win = lines[_sample(lines.shape[0]), a - 1 : b + 1].astype(np.int16)
+    return a, np.abs(np.diff(win, axis=1)).sum(axis=2)
+
+
 def step_cut(lines: np.ndarray, nominal: float, radius: float) -> tuple[int, int]:
     """(end of the cell before, start of the cell after) at the strongest step near ``nominal``.
 
     The fallback of divided grids where no divider is found: the largest median step along the band.
     ``lines`` is (band, L, 3): the band's pixels, cut positions along axis 1.
     """
-    length = lines.shape[1]
-    a = int(max(1, np.floor(nominal - radius)))
-    b = int(min(length - 1, np.ceil(nominal + radius)))
-    if b <= a:
+    a, step = _steps(lines, nominal, radius)
+    if step is None:
         c = int(round(nominal))
         return c, c
-    win = lines[_sample(lines.shape[0]), a - 1 : b + 1].astype(np.int16)
-    step = np.abs(np.diff(win, axis=1)).sum(axis=2)  # step[:, i]: between a-1+i and a+i
     strength = np.median(step, axis=0)
     base = float(np.median(strength)) + 2.0
     best = int(np.argmax(strength))
@@ -183,19 +193,19 @@ def seam_cut(lines: np.ndarray, nominal: float, radius: float) -> tuple[int, int
     the share of the band where it stands out -- not where the median step is
     largest.
     """
-    length = lines.shape[1]
-    a = int(max(1, np.floor(nominal - radius)))
-    b = int(min(length - 1, np.ceil(nominal + radius)))
-    if b <= a:
+    a, step = _steps(lines, nominal, radius)
+    if step is None:
         c = int(round(nominal))
         return c, c
-    win = lines[_sample(lines.shape[0]), a - 1 : b + 1].astype(np.int16)
-    step = np.abs(np.diff(win, axis=1)).sum(axis=2)  # step[:, i]: between a-1+i and a+i
     level = max(18.0, 2.0 * float(np.median(step)))
     share = (step > level).mean(axis=0)
     strength = np.median(step, axis=0)
     # near the lattice wins ties; the median step breaks them between neighbouring lines
-    score = share + 0.002 * np.minimum(strength, 50) - 0.15 * np.abs(np.arange(a, b + 1) - nominal) / max(radius, 1)
+    score = (
+        share
+        + 0.002 * np.minimum(strength, 50)
+        - 0.15 * np.abs(np.arange(a, a + step.shape[1]) - nominal) / max(radius, 1)
+    )
     best = int(np.argmax(score))
     if share[best] < 0.4 or strength[best] < 8:
         c = int(round(nominal))
