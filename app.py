@@ -101,7 +101,7 @@ with gr.Blocks(title="gridanim: grid to GIF and MP4", delete_cache=(3600, 3600))
                                          info="Used for this request only; never stored or logged.")
                     key_md = gr.Markdown(webform.key_hint(), elem_classes="gridanim-note")
                     allowance_md = gr.Markdown("", elem_classes="gridanim-note", elem_id="gen-allowance")
-                    estimate_md = gr.Markdown(webform.estimate_markdown(
+                    estimate_md = gr.Markdown(h.estimate(
                         "", "", 3, 4, "square", MODELS[0] if MODELS else None, CATALOG.default_quality, 8, 2, None,
                         False), label="Estimate", elem_id="gen-estimate")
                     gen_btn = gr.Button("Generate", variant="primary", elem_id="gen-btn")

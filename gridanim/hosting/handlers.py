@@ -111,8 +111,8 @@ def estimate(
     stylise_first=False,
 ):
     """The live cost estimate of both routes (no network, no key)."""
-    return webform.estimate_markdown(
-        prompt,
+    req = webform.form_request(
+        prompt or webform.ESTIMATE_PLACEHOLDER,
         style,
         rows,
         cols,
@@ -128,6 +128,7 @@ def estimate(
         transparent,
         stylise_first,
     )
+    return webform.estimate_markdown(req)
 
 
 def key_hint():

@@ -140,44 +140,11 @@ def default_quality(model_id: str | None) -> str:
     return default if default in choices else choices[0]
 
 
-def estimate_markdown(
-    prompt,
-    style,
-    rows,
-    cols,
-    shape,
-    model,
-    quality,
-    fps,
-    partial_images,
-    reference,
-    layout_guide,
-    route="grid",
-    gif_frames=None,
-    transparent=None,
-    stylise_first=False,
-) -> str:
-    """The live cost estimate of both routes for the Generate form (no network, no key)."""
+def estimate_markdown(req: GenerationRequest) -> str:
+    """The live cost estimate of both routes for a Generate form request (no network, no key)."""
     from ..generation.generate import route_quotes
     from .summary import routes_markdown
 
-    req = form_request(
-        prompt or ESTIMATE_PLACEHOLDER,
-        style,
-        rows,
-        cols,
-        shape,
-        model,
-        quality,
-        fps,
-        partial_images,
-        reference,
-        layout_guide,
-        route,
-        gif_frames,
-        transparent,
-        stylise_first,
-    )
     return routes_markdown(route_quotes(req), req.route)
 
 
