@@ -562,18 +562,18 @@ def _stabilize_anchor(frames, alphas, cells, anchor) -> Stabilised | None:
     use = [a is not None and b is not None for a, b in zip(before, after, strict=True)]
     jb, ja = _drift(before, use), _drift(after, use)
     if ja > jb:
-        return Stabilised(
-            list(frames),
-            None if alphas is None else list(alphas),
-            jb,
-            jb,
-            "anchor",
-            anchor,
-            [(0, 0)] * len(frames),
-            before,
-            before,
-        )
+        return _kept(frames, alphas, jb, "anchor", anchor, before)
     return Stabilised(out, out_a, jb, ja, "anchor", anchor, shifts, before, after)
+
+
+def _kept(frames, alphas, jitter: float, method: str, anchor, offsets=None) -> Stabilised:
+    """The input unmoved, when moving made the drift worse: the drift after is the drift before."""
+    kept_alphas = None if alphas is None else list(alphas)
+    if offsets is None:
+        return Stabilised(list(frames), kept_alphas, jitter, jitter, method, anchor, [(0, 0)] * len(frames))
+    return Stabilised(
+        list(frames), kept_alphas, jitter, jitter, method, anchor, [(0, 0)] * len(frames), offsets, offsets
+    )
 
 
 def _stabilize_registration(frames, alphas, max_shift: float) -> Stabilised:
@@ -587,15 +587,7 @@ def _stabilize_registration(frames, alphas, max_shift: float) -> Stabilised:
         out_a = [_shift(a[..., None], dy, dx)[..., 0] for a, (dx, dy) in zip(alphas, whole, strict=True)]
     after = _jitter(estimate_shifts(out, max_shift=max_shift))
     if after > before:  # registration made it worse (e.g. no texture): keep the input
-        return Stabilised(
-            list(frames),
-            None if alphas is None else list(alphas),
-            before,
-            before,
-            "registration",
-            None,
-            [(0, 0)] * len(frames),
-        )
+        return _kept(frames, alphas, before, "registration", None)
     return Stabilised(out, out_a, before, after, "registration", None, whole)
 
 
