@@ -24,6 +24,7 @@ import numpy as np
 
 from .errors import InputError, OptionError
 from .options import INBETWEEN_METHODS, MAX_SMOOTH
+from .stats import median, percentile
 from .types import Frame
 
 # Browsers replace GIF delays under 20 ms with 100 ms, so never write less.
@@ -95,7 +96,7 @@ def _cell_background(crop: Frame, alpha: np.ndarray | None) -> _Cell:
             return _Cell(tuple(int(v) for v in colour), "transparent", 0.0)
     ring = _ring(crop, width).astype(np.int16)
     colour = np.median(ring, axis=0)
-    p90 = float(np.percentile(np.abs(ring - colour).max(axis=1), 90))
+    p90 = percentile(np.abs(ring - colour).max(axis=1), 90)
     threshold = max(MIN_SUBJECT_DIST, 2.0 * p90 + 12)
     kind = "flat" if p90 < FLAT_P90 and _background_grain(crop, colour, threshold) <= FLAT_GRAIN else "textured"
     return _Cell(tuple(int(v) for v in colour), kind, threshold)
@@ -123,7 +124,7 @@ def _background_grain(crop: Frame, colour: np.ndarray, threshold: float) -> floa
     for i in (1, 2):
         np.maximum(step, np.abs(c[:, 1:, i] - c[:, :-1, i]), out=step)
     both = bg[:, 1:] & bg[:, :-1]
-    return float(np.percentile(step[both], 90)) if both.any() else 0.0
+    return percentile(step[both], 90) if both.any() else 0.0
 
 
 def _components(mask: np.ndarray) -> list[tuple[int, list[tuple[int, int, int]]]]:
@@ -237,7 +238,7 @@ def _anchor_points(
     gaps = [h - s.y1 for s, h in zip(subjects, heights, strict=True) if s is not None]
     if anchor != "bottom" or not gaps:
         return pts
-    ground = float(np.median(gaps))
+    ground = median(gaps)
     out: list[tuple[float, float] | None] = []
     for p, s, h in zip(pts, subjects, heights, strict=True):
         if p is not None and s is not None and (h - s.y1) - ground > max(3.0, AIRBORNE * h):
@@ -247,7 +248,7 @@ def _anchor_points(
 
 
 def _mad(v: np.ndarray) -> float:
-    return float(np.median(np.abs(v - np.median(v))))
+    return median(np.abs(v - median(v)))
 
 
 def _choose_anchor(subjects: Sequence[_Subject | None], heights: Sequence[int], kind: str) -> str:
@@ -278,7 +279,7 @@ def _place(anchors: Sequence[float | None], slack: Sequence[int]) -> list[int]:
     if not known:
         return [s // 2 for s in slack]
     ends = [a for a, _ in known] + [a + s for a, s in known]
-    target = float(np.median(ends))
+    target = median(ends)
     out = []
     for a, s in zip(anchors, slack, strict=True):
         out.append(s // 2 if a is None else int(min(max(round(target - a), 0), s)))

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .stats import median
 from .types import Frame
 
 FLOW_SIDE = 256  # longest side the flow is computed at
@@ -326,7 +327,7 @@ def loop_seam(frames: Sequence[Frame]) -> tuple[float, list[float]]:
     steps = step_changes(frames)
     if len(steps) < 3:
         return 1.0, steps
-    typical = float(np.median(steps[:-1]))
+    typical = median(steps[:-1])
     return (steps[-1] + NOISE_FLOOR) / (typical + NOISE_FLOOR), steps
 
 
@@ -352,7 +353,7 @@ def seam_hint(
     if 0.25 <= score <= SEAM_HIGH:
         return None
     steps = list(steps) if steps is not None else step_changes(frames)
-    typical = float(np.median(steps[:-1]))
+    typical = median(steps[:-1])
     if score < 0.25 and typical > 2 * NOISE_FLOOR:
         return (
             f"frame {last} looks the same as frame {first}, so the loop stalls on it: "
@@ -391,7 +392,7 @@ def seam_plot_png(steps: Sequence[float], sequence: Sequence[int], *, width: int
         top = max(max(steps), 1e-6)
         pad_l, pad_b, pad_t = 6, 16, 6
         bw = (width - 2 * pad_l) / n
-        typical = float(np.median(steps[:-1])) if n > 1 else steps[0]
+        typical = median(steps[:-1]) if n > 1 else steps[0]
         ty = height - pad_b - (height - pad_b - pad_t) * typical / top
         d.line([(pad_l, ty), (width - pad_l, ty)], fill=(160, 160, 160), width=1)
         for i, v in enumerate(steps):

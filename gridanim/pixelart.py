@@ -70,7 +70,7 @@ def detect(rgb: Frame, alpha: np.ndarray | None = None) -> PixelArt:
     for size in (4096, SAMPLE):  # a photo shows hundreds of colours in the first few thousand pixels
         step = max(1, int(np.ceil(np.sqrt(h * w / size))))
         sample = _packed(rgb[::step, ::step], None if alpha is None else alpha[::step, ::step])
-        if len(np.unique(sample)) > MAX_COLORS + 1:
+        if _distinct_count(sample) > MAX_COLORS + 1:
             return NOT_PIXEL_ART
         if step == 1:
             break
@@ -82,6 +82,13 @@ def detect(rgb: Frame, alpha: np.ndarray | None = None) -> PixelArt:
     if _soft_steps(rgb, alpha) > 0.2:
         return NOT_PIXEL_ART
     return PixelArt(True, _block(key), n)
+
+
+def _distinct_count(a: np.ndarray) -> int:
+    """``len(np.unique(a))``, by sorting: plain ``np.unique`` imports numpy.ma, a cost on every CLI run
+    (most grids are not pixel art and stop at this first sample)."""
+    s = np.sort(a, axis=None)
+    return int(s.size and 1 + np.count_nonzero(s[1:] != s[:-1]))
 
 
 def _soft_steps(rgb: np.ndarray, alpha: np.ndarray | None) -> float:

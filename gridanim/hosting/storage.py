@@ -20,12 +20,17 @@ import datetime as _dt
 import json
 import os
 import re
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import StorageError
+
+
+def _token(n: int) -> str:
+    """``secrets.token_hex(n)`` (what it does: ``os.urandom(n).hex()``) without importing secrets, whose
+    imports (random, hmac, hashlib) cost every CLI run that writes a file."""
+    return os.urandom(n).hex()
 
 ENV_DIR = "GRIDANIM_DATA_DIR"
 DEFAULT_DIR = "outputs"
@@ -80,7 +85,7 @@ def ensure_writable(directory: str | os.PathLike | None = None) -> Path:
         d.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise _fail("create", d, e) from None
-    probe = d / f".probe.{secrets.token_hex(4)}.tmp"
+    probe = d / f".probe.{_token(4)}.tmp"
     try:
         probe.write_bytes(b"")
         probe.unlink()
@@ -90,7 +95,7 @@ def ensure_writable(directory: str | os.PathLike | None = None) -> Path:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    tmp = path.with_name(f".{path.name}.{_token(4)}.tmp")
     try:
         tmp.write_bytes(data)
         os.replace(tmp, path)
@@ -130,7 +135,7 @@ def save_generation(
     """Write the grid and its sidecar; returns the new :class:`Record`."""
     d = ensure_writable(directory)
     now = now or _dt.datetime.now(_dt.timezone.utc)
-    rid = f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(ID_RANDOM_BYTES)}"
+    rid = f"{now:%Y%m%d-%H%M%S}-{_token(ID_RANDOM_BYTES)}"
     png_path, json_path = d / f"{rid}.png", d / f"{rid}.json"
     full = {"id": rid, "created": now.isoformat(timespec="seconds"), "grid": png_path.name, **meta}
     _write_atomic(png_path, png)
