@@ -559,3 +559,12 @@ def test_gradient_background_is_not_a_divider():
     assert lay.frames == 9
     for (x, y, bw, bh), (sx, sy, sw, sh) in zip(lay.boxes, subjects, strict=True):
         assert x <= sx and y <= sy and x + bw >= sx + sw and y + bh >= sy + sh, (lay.boxes, subjects)
+
+
+def test_asked_layout_coarser_than_clean_gutters_warns():
+    # every asked cut (3 rows) lies on a clean gutter of the real 6 rows: the image still shows 6
+    t = panel_grid(5, rows=6, cols=2, size=(600, 1200), jpeg=None)
+    lay = detect_layout(t.image, rows=3, cols=2)
+    assert (lay.rows, lay.cols) == (3, 2)
+    assert any("looks like 6x2" in w for w in lay.warnings), lay.warnings
+    assert detect_layout(t.image, rows=6, cols=2).warnings == ()

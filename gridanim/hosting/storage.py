@@ -32,6 +32,7 @@ def _token(n: int) -> str:
     imports (random, hmac, hashlib) cost every CLI run that writes a file."""
     return os.urandom(n).hex()
 
+
 ENV_DIR = "GRIDANIM_DATA_DIR"
 DEFAULT_DIR = "outputs"
 ID_RANDOM_BYTES = 16  # 128 random bits: an id that travels (History, redraw, CLI) cannot be guessed

@@ -25,10 +25,12 @@ from ..errors import InputError
 from ..types import Box, Frame
 from . import boxes as bx
 from .evidence import WORK_MAX_PIXELS, _background_model, _cheb, _foreground, _median0, _median1, _prepare, _profile
-from .lattice import _AxisFit, _band_cuts, _choose_count, _per_band_count
+from .lattice import PERIOD_MIN, _AxisFit, _band_cuts, _choose_count, _per_band_count, _periodicity
 from .sprites import sprite_lattice, without_grid_lines
 
 __all__ = ["Layout", "check_grid_args", "detect_layout"]
+
+CLEAN_CUT = 0.9  # separator strength of a cut the image plainly shows (a gutter, a divider)
 
 
 @dataclass(frozen=True)
@@ -272,8 +274,8 @@ def _general(rgb, alpha, rows, cols) -> Layout:
 
     warnings: list[str] = []
     if rows is not None or cols is not None:
-        free_x = xfit if cols is None else _choose_count(col_prof, W, None, gray)
-        free_y = yfit if rows is None else _choose_count(row_prof, H, None, gray.T)
+        free_x = xfit if cols is None else _seen_count(col_prof, W, xfit, gray)
+        free_y = yfit if rows is None else _seen_count(row_prof, H, yfit, gray.T)
         # only positive evidence counts: an axis where nothing was found says nothing
         seen_rows = free_y.n if free_y.n > 1 and free_y.strength >= 0.8 else yfit.n
         seen_cols = free_x.n if free_x.n > 1 and free_x.strength >= 0.8 else xfit.n
@@ -322,6 +324,34 @@ def _general(rgb, alpha, rows, cols) -> Layout:
     if rows is not None or cols is not None:
         method = "given+" + method
     return Layout(yfit.n, xfit.n, tuple(boxes), tuple(cells), (w, h), tuple(warnings), method, conf, alts)
+
+
+def _seen_count(prof, length: int, given: _AxisFit, gray) -> _AxisFit:
+    """The count the image shows on an axis whose count was given (for the "looks like" warning).
+
+    When every given cut lies on a clean separator, the lattice spans the axis and the separators repeat
+    at the given pitch, the image agrees with it unless it shows a finer lattice containing those cuts, and such a lattice has a
+    multiple of their count: only those are tried. Otherwise the count is searched for as if none were
+    given.
+    """
+    clean = given.n > 1 and given.score >= 0 and bool(given.strengths) and min(given.strengths) >= CLEAN_CUT
+    # ...on an even lattice over the whole axis (a lattice that drifts to fit, or leaves out a margin,
+    # has met another pitch)
+    pitch = (given.hi - given.lo) / given.n
+    even = [given.lo + k * pitch for k in range(1, given.n)]
+    clean = (
+        clean
+        and given.lo < 0.15 * pitch
+        and length - given.hi < 0.15 * pitch
+        and max(abs(c - e) for c, e in zip(given.cuts, even, strict=True)) <= 0.1 * pitch
+    )
+    # ...and repeat at its pitch: between sprites on a background most lines are empty, and inside a
+    # flat or gradient panel every line is uniform, so cuts of any count can land on clean ones (the free
+    # search asks the same of every lattice of 3+ cells it keeps; one cut says nothing of a pitch)
+    if clean and given.n > 2 and _periodicity(prof.sep, given.lo, given.hi, given.n, {}) >= PERIOD_MIN:
+        finer = _choose_count(prof, length, None, gray, finer_than=given.n)
+        return finer if finer.n > 1 else given
+    return _choose_count(prof, length, None, gray)
 
 
 def _background_inside(fg: np.ndarray, raw) -> float:

@@ -211,7 +211,15 @@ def _bounds(prof: _Profile, length: int) -> list[tuple[int, int]]:
     return [(a, b) for a in los for b in his if b - a >= length * 0.4]
 
 
-def _choose_count(prof: _Profile, length: int, n_given: int | None, gray: np.ndarray | None = None) -> _AxisFit:
+def _choose_count(
+    prof: _Profile, length: int, n_given: int | None, gray: np.ndarray | None = None, *, finer_than: int | None = None
+) -> _AxisFit:
+    """The lattice along one axis: of ``n_given`` cells, or the count the image shows.
+
+    ``finer_than=n`` looks only at multiples of ``n`` (for a lattice of n cells already confirmed on clean
+    separators, the only other layout the image can show is a finer one that contains its cuts) and
+    returns a 1-cell fit when none holds.
+    """
     bounds = _bounds(prof, length)
     if n_given is not None:
         best = None
@@ -255,6 +263,14 @@ def _choose_count(prof: _Profile, length: int, n_given: int | None, gray: np.nda
     # The finest lattice that holds wins unless it is dropped for looking less
     # alike than another (SIM_DROP), so look from the finest down.
     n_top, finest = n_max, []
+    if finer_than is not None:
+        for n in range(n_max - n_max % finer_than, finer_than, -finer_than):
+            finest = fits(n)
+            if finest:
+                n_top = n - 1
+                break
+        if not finest:
+            return _AxisFit(1, 0, length, [], 1.0, 1.0)
     while n_top >= 2 and not finest:
         finest = fits(n_top)
         n_top -= 1
