@@ -76,7 +76,7 @@ def animate(source, options: AnimateOptions | None = None, *, layout: Layout | N
     img = _load(source)
     warnings = list(img.notes)
     if layout is None:
-        layout = detect_layout(img.rgb, img.alpha, rows=opts.rows, cols=opts.cols)
+        layout = detect_layout(img.rgb, img.alpha, rows=opts.rows, cols=opts.cols, work=img.work)
     warnings.extend(layout.warnings)
     if layout.frames < 1:
         raise InputError("no frames were found in the grid: set --rows and --cols")

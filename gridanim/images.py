@@ -43,6 +43,8 @@ class LoadedImage:
     alpha: np.ndarray | None = None  # H x W uint8, None when fully opaque
     notes: list[str] = field(default_factory=list)
     scale: float = 1.0  # source pixels per returned pixel (> 1 when downscaled)
+    # the RGB shrunk to layout detection's working size by the reader's thread (see reading.work_size)
+    work: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -94,7 +96,8 @@ def load_image(src: Source, *, downscale_pixels: int = DOWNSCALE_PIXELS) -> Load
 
 def _from_read(read: ReadImage) -> LoadedImage:
     rgb, alpha = _to_rgb_alpha(read.image)
-    return LoadedImage(rgb=rgb, alpha=alpha, notes=list(read.notes), scale=read.scale)
+    work = None if read.work is None or alpha is not None else np.asarray(read.work)
+    return LoadedImage(rgb=rgb, alpha=alpha, notes=list(read.notes), scale=read.scale, work=work)
 
 
 def _from_array(arr: np.ndarray) -> LoadedImage:

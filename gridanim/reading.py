@@ -40,7 +40,19 @@ MIN_SIDE = 8
 # however many visitors upload huge images at once, one ~400 MB buffer is the peak.
 _HUGE = threading.BoundedSemaphore(1)
 
+# Layout detection works on an image of at most this many pixels (gridanim.layout.evidence); the
+# reader can make that copy in its thread, inside Pillow, while numpy is still importing.
+WORK_MAX_PIXELS = 640_000
+
 FileSource = str | os.PathLike | bytes | bytearray | Image.Image
+
+
+def work_size(w: int, h: int) -> tuple[int, int] | None:
+    """The (w, h) layout detection shrinks a ``w`` x ``h`` image to, or None when it works at full size."""
+    if w * h <= WORK_MAX_PIXELS:
+        return None
+    scale = (h * w / WORK_MAX_PIXELS) ** 0.5
+    return max(1, round(w / scale)), max(1, round(h / scale))
 
 
 @dataclass
@@ -50,6 +62,7 @@ class ReadImage:
     image: Image.Image
     notes: list[str] = field(default_factory=list)
     scale: float = 1.0  # source pixels per decoded pixel (> 1 when downscaled)
+    work: Image.Image | None = None  # an RGB image shrunk to work_size() (BOX), when asked for and made
 
 
 def _open(src: FileSource) -> Image.Image:
@@ -141,10 +154,12 @@ def _decode(im: Image.Image, name: str, limit: int) -> Image.Image:
     return _shrink(im, limit)
 
 
-def read_image(src: FileSource, *, downscale_pixels: int = DOWNSCALE_PIXELS) -> ReadImage:
+def read_image(src: FileSource, *, downscale_pixels: int = DOWNSCALE_PIXELS, work: bool = False) -> ReadImage:
     """Open, check and decode an image file, path, bytes or Pillow image.
 
-    Raises :class:`InputError` with a one-line message for anything unusable.
+    ``work`` also makes the copy layout detection works on, for plain RGB images (other modes are
+    converted first, and detection shrinks those itself). Raises :class:`InputError` with a one-line
+    message for anything unusable.
     """
     im = _open(src)
     name = Path(src).name if isinstance(src, (str, os.PathLike)) else "the image"
@@ -165,7 +180,11 @@ def read_image(src: FileSource, *, downscale_pixels: int = DOWNSCALE_PIXELS) -> 
     if fw * fh < w * h:  # drafted and/or shrunk (an EXIF rotation alone swaps w and h)
         scale = max(w, h) / max(fw, fh)
         notes.append(f"{name} is {w}x{h}: downscaled to {fw}x{fh} for processing")
-    return ReadImage(im, notes, scale)
+    small = None
+    size = work_size(fw, fh) if work and im.mode == "RGB" and "transparency" not in im.info else None
+    if size is not None:
+        small = im.resize(size, Image.Resampling.BOX)
+    return ReadImage(im, notes, scale, small)
 
 
 class PendingRead:
@@ -180,7 +199,7 @@ class PendingRead:
 
     def _run(self, downscale_pixels: int) -> None:
         try:
-            self._out = read_image(self._src, downscale_pixels=downscale_pixels)
+            self._out = read_image(self._src, downscale_pixels=downscale_pixels, work=True)
         except BaseException as e:  # handed to the caller by result()
             self._error = e
 

@@ -58,3 +58,27 @@ def test_read_image_keeps_the_mode_and_notes_downscaling(tmp_path):
     assert r.image.mode == "LA" and r.image.size == (100, 75)
     assert r.scale == 4.0
     assert any("downscaled to 100x75" in n for n in r.notes)
+
+
+def test_background_read_makes_detections_working_copy_with_the_same_result(tmp_path):
+    from gridanim.layout import detect_layout
+    from gridanim.reading import work_size
+
+    rng = np.random.default_rng(4)
+    grid = np.full((1100, 900, 3), 235, np.uint8)  # 990k px: detection shrinks it
+    for r in range(3):
+        for c in range(3):
+            y, x = 20 + r * 360, 20 + c * 290
+            grid[y : y + 340, x : x + 270] = rng.integers(40, 200, 3)
+            grid[y + 100 : y + 200, x + 60 : x + 180] = rng.integers(0, 255, (100, 120, 3))
+    path = tmp_path / "g.png"
+    Image.fromarray(grid).save(path)
+    img = load_image(read_in_background(path))
+    w, h = work_size(900, 1100)
+    assert img.work is not None and img.work.shape == (h, w, 3)
+    assert np.array_equal(img.work, np.asarray(Image.fromarray(grid).resize((w, h), Image.Resampling.BOX)))
+    assert detect_layout(img.rgb, work=img.work) == detect_layout(img.rgb)
+    assert load_image(path).work is None  # only the background reader makes it
+    rgba = np.dstack([grid, np.full(grid.shape[:2], 128, np.uint8)])
+    Image.fromarray(rgba).save(tmp_path / "a.png")
+    assert load_image(read_in_background(tmp_path / "a.png")).work is None  # detection shrinks alpha with it

@@ -26,7 +26,7 @@ def run(args) -> int:
     from ..layout import detect_layout
 
     img = load_image(pending)
-    layout = detect_layout(img.rgb, img.alpha, rows=args.rows, cols=args.cols)
+    layout = detect_layout(img.rgb, img.alpha, rows=args.rows, cols=args.cols, work=img.work)
     if layout.frames < 1:
         from ..errors import LayoutError
 

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InputError
+from ..reading import WORK_MAX_PIXELS
 from ..types import Box, Frame
 from . import boxes as bx
-from .evidence import WORK_MAX_PIXELS, _background_model, _cheb, _foreground, _median0, _median1, _prepare, _profile
+from .evidence import _background_model, _cheb, _foreground, _median0, _median1, _prepare, _profile
 from .lattice import PERIOD_MIN, _AxisFit, _band_cuts, _choose_count, _per_band_count, _periodicity
 from .sprites import sprite_lattice, without_grid_lines
 
@@ -86,14 +87,21 @@ def check_grid_args(w: int, h: int, rows: int | None, cols: int | None) -> None:
 
 
 def detect_layout(
-    rgb: Frame, alpha: np.ndarray | None = None, *, rows: int | None = None, cols: int | None = None
+    rgb: Frame,
+    alpha: np.ndarray | None = None,
+    *,
+    rows: int | None = None,
+    cols: int | None = None,
+    work: np.ndarray | None = None,
 ) -> Layout:
     """Find rows, columns and the box of every real frame.
 
     With ``rows``/``cols`` given they are used: cuts land on the real
     boundaries near the lattice (even division when the image shows none), no
     cell that holds content is dropped, and a warning is added when the image
-    clearly shows another layout.
+    clearly shows another layout. ``work`` is ``rgb`` already shrunk to the
+    working size (:attr:`LoadedImage.work <gridanim.images.LoadedImage>`); the
+    result is the same without it.
     """
     h, w = rgb.shape[:2]
     check_grid_args(w, h, rows, cols)
@@ -102,7 +110,7 @@ def detect_layout(
     sheet = _sprite_sheet(rgb, alpha, rows, cols)
     if sheet is not None:
         return sheet
-    return _general(rgb, alpha, rows, cols)
+    return _general(rgb, alpha, rows, cols, work)
 
 
 # --------------------------------------------------------------------------- #
@@ -253,9 +261,9 @@ def _bounds_src(fit: _AxisFit, scale: float, length: int) -> tuple[int, int]:
     return a, b
 
 
-def _general(rgb, alpha, rows, cols) -> Layout:
+def _general(rgb, alpha, rows, cols, work_rgb=None) -> Layout:
     h, w = rgb.shape[:2]
-    work = _prepare(rgb, alpha)
+    work = _prepare(rgb, alpha, work_rgb)
     img, fg = work.rgb, work.fg
     H, W = img.shape[:2]
     s = work.scale

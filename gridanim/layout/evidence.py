@@ -21,9 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..reading import work_size  # the size detection works at
 from ..types import Frame
-
-WORK_MAX_PIXELS = 640_000  # detection runs on an image no larger than this
 
 # --------------------------------------------------------------------------- #
 # Medians without np.median / np.percentile
@@ -130,15 +129,18 @@ def _cheb(a: np.ndarray, colour) -> np.ndarray:
     )
 
 
-def _prepare(rgb: Frame, alpha: np.ndarray | None) -> _Work:
+def _prepare(rgb: Frame, alpha: np.ndarray | None, work_rgb: np.ndarray | None = None) -> _Work:
+    """``work_rgb``: ``rgb`` already shrunk to :func:`work_size` the same way (the reader's thread makes it)."""
     from PIL import Image
 
     h, w = rgb.shape[:2]
     scale = 1.0
-    if h * w > WORK_MAX_PIXELS:
-        scale = (h * w / WORK_MAX_PIXELS) ** 0.5
-        size = (max(1, round(w / scale)), max(1, round(h / scale)))
-        rgb = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX))
+    size = work_size(w, h)
+    if size is not None:
+        if work_rgb is not None and work_rgb.shape == (size[1], size[0], 3):
+            rgb = work_rgb
+        else:
+            rgb = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX))
         if alpha is not None:
             alpha = np.asarray(Image.fromarray(alpha).resize(size, Image.Resampling.BOX))
         scale = w / size[0]
