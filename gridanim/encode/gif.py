@@ -31,6 +31,7 @@ from .palette import (
     _unpack,
     distinct_colors,
     local_palettes,
+    occupied_bins,
     palette_for,
     remap_binned,
     remap_exact,
@@ -184,9 +185,7 @@ def _gif_once(frames: Sequence[Frame], durations: list[int], loop: int | None, q
     else:
         binned = _keys(frames, REMAP_BITS)
         # more occupied bins than palette entries means more colours too: lossy
-        seen = np.zeros(1 << (3 * REMAP_BITS), np.bool_)
-        for k in binned:
-            seen[k] = True
+        seen = occupied_bins(binned)
         nbins = int(np.count_nonzero(seen))
         few = nbins <= ncol
         keys, occ = distinct_colors(frames) if nbins <= EXACT_BINS else (None, None)
@@ -204,7 +203,7 @@ def _gif_once(frames: Sequence[Frame], durations: list[int], loop: int | None, q
             if exact:
                 indexed = remap_exact(frames, palette, distinct=(keys, occ))
             else:
-                indexed = remap_binned(frames, palette, keys=binned)
+                indexed = remap_binned(frames, palette, keys=binned, occupied=seen)
             if len(frames) > 1:
                 indexed, local = local_palettes(frames, indexed, palette, ncol, keys=binned, exact=exact)
     transparent = None

@@ -15,16 +15,17 @@ import numpy as np
 from ..types import Frame
 
 
-def _rgba(a: np.ndarray) -> np.ndarray:
-    out = np.empty(a.shape[:2] + (4,), np.uint8)
-    out[..., :3] = a
-    out[..., 3] = 255
+def _mosaic(frames: Sequence[Frame], step: int, channels: int = 3) -> np.ndarray:
+    """Every ``step``-th pixel of every frame, stacked into one image; ``channels=4`` adds opaque alpha."""
+    parts = [f[::step, ::step] for f in frames]
+    out = np.empty((sum(p.shape[0] for p in parts), parts[0].shape[1], channels), np.uint8)
+    if channels == 4:
+        out[..., 3] = 255
+    y = 0
+    for p in parts:
+        out[y : y + len(p), :, :3] = p
+        y += len(p)
     return out
-
-
-def _mosaic(frames: Sequence[Frame], step: int) -> np.ndarray:
-    """Every ``step``-th pixel of every frame, stacked into one image."""
-    return np.ascontiguousarray(np.concatenate([f[::step, ::step] for f in frames], axis=0))
 
 
 def palette_for(frames: Sequence[Frame], colors: int = 255, *, step: int = 2, speed: int = 10) -> np.ndarray:
@@ -33,7 +34,7 @@ def palette_for(frames: Sequence[Frame], colors: int = 255, *, step: int = 2, sp
         from imagequant._libimagequant import ffi, lib
     except ImportError:  # pragma: no cover - imagequant is a hard requirement
         return _palette_pillow(frames, colors, step)
-    mos = _rgba(_mosaic(frames, step))
+    mos = _mosaic(frames, step, channels=4)
     h, w = mos.shape[:2]
     attr = lib.liq_attr_create()
     img = res = None
@@ -116,8 +117,16 @@ def _keys(frames: Sequence[Frame], bits: int) -> list[np.ndarray]:
     ]
 
 
+def occupied_bins(keys: Sequence[np.ndarray], bits: int = REMAP_BITS) -> np.ndarray:
+    """A bool table over every colour bin: True where some pixel's key (:func:`_keys`) falls."""
+    seen = np.zeros(1 << (3 * bits), np.bool_)
+    for k in keys:
+        seen[k] = True
+    return seen
+
+
 def remap_binned(
-    frames: Sequence[Frame], palette: np.ndarray, *, bits: int = REMAP_BITS, keys=None
+    frames: Sequence[Frame], palette: np.ndarray, *, bits: int = REMAP_BITS, keys=None, occupied=None
 ) -> list[np.ndarray]:
     """Map every pixel to the palette entry nearest its colour bin's centre.
 
@@ -125,12 +134,10 @@ def remap_binned(
     looked up once, so the cost follows the number of occupied bins (thousands)
     rather than of distinct colours (hundreds of thousands in a painterly
     grid). No dithering: it costs file size and, measured, SSIM too.
+    ``occupied`` is :func:`occupied_bins` of ``keys``, when the caller has it.
     """
     keys = keys if keys is not None else _keys(frames, bits)
-    seen = np.zeros(1 << (3 * bits), np.bool_)
-    for k in keys:
-        seen[k] = True
-    occ = np.flatnonzero(seen)
+    occ = np.flatnonzero(occupied if occupied is not None else occupied_bins(keys, bits))
     m, sh = (1 << bits) - 1, 8 - bits
     # the bins' true centres, not rounded to a whole value: rounding moves pure black to (1, 1, 1), which
     # then maps to a dark grey, and SSIM punishes offsets in dark flat areas hard (its luminance term)
