@@ -24,6 +24,7 @@ import numpy as np
 
 from .errors import InputError, OptionError
 from .options import INBETWEEN_METHODS, MAX_SMOOTH
+from .parallel import map2
 from .stats import median, percentile
 from .types import Frame
 
@@ -328,13 +329,14 @@ def cut_frames(rgb: Frame, layout, *, inset: int = 0, alpha: np.ndarray | None =
         return Cut(
             [np.ascontiguousarray(p) for p in pieces], None, [(0, 0, 0, 0)] * len(pieces), [], "unmeasured", chosen
         )
-    cells = [_cell_background(p, None if apieces is None else apieces[k]) for k, p in enumerate(pieces)]
+    ks = list(range(len(pieces)))
+    cells = map2(lambda k: _cell_background(pieces[k], None if apieces is None else apieces[k]), ks)
     kind = _majority_kind(cells)
     subjects: list[_Subject | None] = [None] * len(pieces)
     if chosen != "centre":
-        subjects = [
-            _subject(_subject_mask(p, None if apieces is None else apieces[k], cells[k])) for k, p in enumerate(pieces)
-        ]
+        subjects = map2(
+            lambda k: _subject(_subject_mask(pieces[k], None if apieces is None else apieces[k], cells[k])), ks
+        )
         if chosen == "auto":
             chosen = _choose_anchor(subjects, [p.shape[0] for p in pieces], kind)
     heights = [p.shape[0] for p in pieces]

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InputError
+from ..parallel import both, map2
 from ..reading import WORK_MAX_PIXELS
 from ..types import Box, Frame
 from . import boxes as bx
@@ -143,7 +144,8 @@ def _is_blank(rgb: np.ndarray, fg: np.ndarray | None, box, exact: bool = False) 
 
 
 def _keep_filled(rgb, fg, boxes, cells, cols, warnings, exact: bool = False):
-    keep = [i for i, b in enumerate(boxes) if not _is_blank(rgb, fg, b, exact)]
+    blank = map2(lambda b: _is_blank(rgb, fg, b, exact), list(boxes))
+    keep = [i for i in range(len(boxes)) if not blank[i]]
     if not keep:
         return boxes, cells
     if len(keep) < len(boxes):
@@ -269,10 +271,12 @@ def _general(rgb, alpha, rows, cols, work_rgb=None) -> Layout:
     s = work.scale
 
     gray = work.gray()
-    col_prof = _profile(img, fg, work.tol)
-    row_prof = _profile(img.transpose(1, 0, 2), None if fg is None else fg.T, work.tol)
-    xfit = _choose_count(col_prof, W, cols, gray)
-    yfit = _choose_count(row_prof, H, rows, gray.T)
+    # the two axes are independent: each on a core of its own
+    col_prof, row_prof = both(
+        lambda: _profile(img, fg, work.tol),
+        lambda: _profile(img.transpose(1, 0, 2), None if fg is None else fg.T, work.tol),
+    )
+    xfit, yfit = both(lambda: _choose_count(col_prof, W, cols, gray), lambda: _choose_count(row_prof, H, rows, gray.T))
     # Photo plates: seams between panels are often not collinear from one row
     # to the next, so look for columns inside each row band (and vice versa).
     if cols is None and xfit.n == 1 and yfit.n > 1:
@@ -282,8 +286,10 @@ def _general(rgb, alpha, rows, cols, work_rgb=None) -> Layout:
 
     warnings: list[str] = []
     if rows is not None or cols is not None:
-        free_x = xfit if cols is None else _seen_count(col_prof, W, xfit, gray)
-        free_y = yfit if rows is None else _seen_count(row_prof, H, yfit, gray.T)
+        free_x, free_y = both(
+            lambda: xfit if cols is None else _seen_count(col_prof, W, xfit, gray),
+            lambda: yfit if rows is None else _seen_count(row_prof, H, yfit, gray.T),
+        )
         # only positive evidence counts: an axis where nothing was found says nothing
         seen_rows = free_y.n if free_y.n > 1 and free_y.strength >= 0.8 else yfit.n
         seen_cols = free_x.n if free_x.n > 1 and free_x.strength >= 0.8 else xfit.n
@@ -466,8 +472,10 @@ def _cut_boxes(rgb, img, fg, tol, xfit, yfit, xb, yb, s, kind, colour, thr):
     # per-band lattice cuts at working scale (ragged rows, non-collinear seams)
     ycuts_w = [yfit.lo] + yfit.cuts + [yfit.hi]
     xcuts_w = [xfit.lo] + xfit.cuts + [xfit.hi]
-    xrow = [_band_cuts(img, fg, tol, xfit, slice(ycuts_w[r], ycuts_w[r + 1]), 1) for r in range(yfit.n)]
-    ycol = [_band_cuts(img, fg, tol, yfit, slice(xcuts_w[c], xcuts_w[c + 1]), 0) for c in range(xfit.n)]
+    xrow, ycol = both(
+        lambda: [_band_cuts(img, fg, tol, xfit, slice(ycuts_w[r], ycuts_w[r + 1]), 1) for r in range(yfit.n)],
+        lambda: [_band_cuts(img, fg, tol, yfit, slice(xcuts_w[c], xcuts_w[c + 1]), 0) for c in range(xfit.n)],
+    )
 
     px = (xb[1] - xb[0]) / xfit.n
     py = (yb[1] - yb[0]) / yfit.n
@@ -506,20 +514,28 @@ def _cut_boxes(rgb, img, fg, tol, xfit, yfit, xb, yb, s, kind, colour, thr):
     )
     # a dark edge around the plate, measured per band: a scan's edge is rarely straight
     cap_x, cap_y = int(0.1 * px) + 2, int(0.1 * py) + 2
-    xspans = []
-    for r in range(yfit.n):
-        y0, y1 = int(ystraight[r]), int(ystraight[r + 1])
-        pad = int((y1 - y0) * 0.1)
-        lines = rgb[y0 + pad : max(y0 + pad + 1, y1 - pad)]
-        spans = sides(lines, xrow[r], xb, px, xfit.n)
-        xspans.append(spans if kind == "divided" else bx.plate_edges(lines, spans, interior, thr, cap_x))
-    yspans = []
-    for c in range(xfit.n):
-        x0, x1 = int(xstraight[c]), int(xstraight[c + 1])
-        pad = int((x1 - x0) * 0.1)
-        lines = rgb[:, x0 + pad : max(x0 + pad + 1, x1 - pad)].transpose(1, 0, 2)
-        spans = sides(lines, ycol[c], yb, py, yfit.n)
-        yspans.append(spans if kind == "divided" else bx.plate_edges(lines, spans, interior, thr, cap_y))
+
+    def row_spans():  # (start, end) of each column's cells, per row band
+        out = []
+        for r in range(yfit.n):
+            y0, y1 = int(ystraight[r]), int(ystraight[r + 1])
+            pad = int((y1 - y0) * 0.1)
+            lines = rgb[y0 + pad : max(y0 + pad + 1, y1 - pad)]
+            spans = sides(lines, xrow[r], xb, px, xfit.n)
+            out.append(spans if kind == "divided" else bx.plate_edges(lines, spans, interior, thr, cap_x))
+        return out
+
+    def col_spans():  # (start, end) of each row's cells, per column band
+        out = []
+        for c in range(xfit.n):
+            x0, x1 = int(xstraight[c]), int(xstraight[c + 1])
+            pad = int((x1 - x0) * 0.1)
+            lines = rgb[:, x0 + pad : max(x0 + pad + 1, x1 - pad)].transpose(1, 0, 2)
+            spans = sides(lines, ycol[c], yb, py, yfit.n)
+            out.append(spans if kind == "divided" else bx.plate_edges(lines, spans, interior, thr, cap_y))
+        return out
+
+    xspans, yspans = both(row_spans, col_spans)
 
     def frame_width(spans, pitch):
         gaps = [sp[k + 1][0] - sp[k][1] for sp in spans for k in range(len(sp) - 1)]
