@@ -12,29 +12,32 @@ and turning errors into one ``error: ...`` line on stderr:
 With ``--json`` stdout carries exactly one JSON object and nothing else;
 warnings go inside it. Startup is kept lean: heavy modules are imported inside
 the command functions, and only what the command needs (never gradio, openai
-or imageio on the detect/animate path).
+or imageio on the detect/animate path); a run of one command imports and
+builds only that command's parser.
 
-Adding a subcommand: write ``add_<name>(subparsers)`` that builds its parser
-and calls ``set_defaults(func=cmd_<name>)``, and ``cmd_<name>(args) -> int``;
-then list ``add_<name>`` in :data:`SUBCOMMANDS`. ``generate`` / ``presets``
-(OpenAI side) and ``deploy`` are expected there.
+Adding a subcommand: a module ``gridanim/cli/<name>.py`` with ``add(subparsers)``
+(its parser, ``set_defaults(func=run)``) and ``run(args) -> int``, listed in
+:data:`COMMANDS`.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Sequence
 
-from . import animate, deploy, detect, generate, presets, redraw
 from .common import PROG, CliError, Parser, fail
 
-# One module per command, in help order: each has ``add(subparsers)`` and ``run(args) -> int``.
-COMMANDS = (detect, animate, generate, redraw, presets, deploy)
+# One module per command (gridanim/cli/<name>.py), in help order: each has ``add(subparsers)`` and ``run(args)``.
+COMMANDS = ("detect", "animate", "generate", "redraw", "presets", "deploy")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The CLI's parser; ``only`` (a command name) leaves the other commands out (and unimported)."""
+    from . import detect
+
     parser = Parser(
         prog=PROG,
         description="gridanim: turn a grid of animation panels into a clean looping GIF and MP4.",
@@ -46,8 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gridanim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
-    for command in COMMANDS:
-        command.add(sub)
+    for name in COMMANDS if only not in COMMANDS else (only,):
+        importlib.import_module(f"{__name__}.{name}").add(sub)
     return parser
 
 
@@ -59,7 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not debug:
         warnings.simplefilter("ignore")  # library warnings must not add stderr lines
     try:
-        args = build_parser().parse_args(argv)
+        argv = list(sys.argv[1:] if argv is None else argv)
+        # `gridanim animate ...`: only that command's parser (help and bad commands get them all)
+        args = build_parser(argv[0] if argv else None).parse_args(argv)
         return int(args.func(args) or 0)
     except CliError as e:
         fail(str(e))
