@@ -559,3 +559,29 @@ def test_gradient_background_is_not_a_divider():
     assert lay.frames == 9
     for (x, y, bw, bh), (sx, sy, sw, sh) in zip(lay.boxes, subjects, strict=True):
         assert x <= sx and y <= sy and x + bw >= sx + sw and y + bh >= sy + sh, (lay.boxes, subjects)
+
+
+def test_thin_divider_between_a_floor_and_the_next_panels_sky_is_the_cut():
+    # 3x3 full scenes split by 2 px black lines inside a light border: the floor of one row of panels
+    # touches the line, the next row's sky (a gradient: every row uniform, no two alike) starts under
+    # it. Content lies on both sides of the line, but not one thing running across it: it is the cut
+    ph = pw = 200
+    line, border = 2, 8
+    step = pw + line
+    size = 2 * border + 3 * step + line
+    img = np.full((size, size, 3), 250, np.uint8)
+    img[border : size - border, border : size - border] = 0
+    sky = np.linspace(0.85, 1.0, int(ph * 0.65))[:, None, None]
+    truth = []
+    for r in range(3):
+        for c in range(3):
+            x, y = border + line + c * step, border + line + r * step
+            p = _scene_panel(ph, pw, 3 * r + c)
+            p[: len(sky)] = (p[: len(sky)] * sky).astype(np.uint8)
+            img[y : y + ph, x : x + pw] = p
+            truth.append((x, y, pw, ph))
+    for rows, cols in ((3, 3), (None, None)):
+        lay = detect_layout(img, rows=rows, cols=cols)
+        assert (lay.rows, lay.cols) == (3, 3)
+        for b, t in zip(lay.boxes, truth, strict=True):
+            assert max(abs(u - v) for u, v in zip(b, t, strict=True)) <= 2, (rows, lay.boxes, truth)

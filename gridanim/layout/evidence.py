@@ -335,16 +335,24 @@ def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
         if w > 2 * d:
             f2 = fg[:: max(1, h // 256)]
             both = f2[:, : w - 2 * d] & f2[:, 2 * d :]
+            alike = None
             # a wide divider is foreground on both sides of its own lines: only
             # content of another colour than the line itself runs across it
             rows = img[:: max(1, img.shape[0] // 512)][:: max(1, h // 256)]
             if len(rows) == len(f2):
                 thr = max(16.0, tol * 0.6)
                 line = med[d : w - d][None]
-                both &= (_cheb(rows[:, : w - 2 * d].astype(np.float32), line) > thr) & (
-                    _cheb(rows[:, 2 * d :].astype(np.float32), line) > thr
-                )
+                before, after = rows[:, : w - 2 * d].astype(np.float32), rows[:, 2 * d :].astype(np.float32)
+                both &= (_cheb(before, line) > thr) & (_cheb(after, line) > thr)
+                # across a line of one colour end to end (a divider, a guide line), what runs across
+                # is one thing, alike on both sides: a sprite's body over a guide line is, a floor
+                # above and a sky below a divider are two panels
+                one = np.flatnonzero(strip[d : w - d] >= 1.0)
+                if len(one):
+                    alike = _cheb(before[:, one], after[:, one]) <= 2 * thr
             across[d : w - d] = _share(both)
+            if alike is not None:
+                across[d + one] = _share(both[:, one] & alike)
         ref = _box_mean(content, max(3, w // 12))
         empty = 1.0 - content / np.maximum(ref, 0.02)
         empty = np.clip((empty - 0.35) / 0.45, 0, 1)
