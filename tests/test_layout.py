@@ -585,3 +585,22 @@ def test_thin_divider_between_a_floor_and_the_next_panels_sky_is_the_cut():
         assert (lay.rows, lay.cols) == (3, 3)
         for b, t in zip(lay.boxes, truth, strict=True):
             assert max(abs(u - v) for u, v in zip(b, t, strict=True)) <= 2, (rows, lay.boxes, truth)
+
+
+def test_storyboard_frames_touching_keep_the_sky_along_their_top_edge():
+    # video frames edge to edge, each a flat sky over textured ground: the image's top line is one
+    # uniform colour, but no divider runs the other way (the frames touch), so the sky is the frames'
+    # own and no box is trimmed below it
+    rng = np.random.default_rng(3)
+    tw, th = 256, 144
+    img = np.empty((3 * th, 3 * tw, 3), np.uint8)
+    truth = []
+    for r in range(3):
+        for c in range(3):
+            frame = rng.integers(40, 200, (th, tw, 1)) * np.array([0.6, 0.8, 0.5]) + rng.integers(-20, 20)
+            frame[: th // 4] = (135, 195, 230)
+            img[r * th : (r + 1) * th, c * tw : (c + 1) * tw] = np.clip(frame, 0, 255).astype(np.uint8)
+            truth.append((c * tw, r * th, tw, th))
+    lay = detect_layout(img, rows=3, cols=3)
+    for b, t in zip(lay.boxes, truth, strict=True):
+        assert max(abs(u - v) for u, v in zip(b, t, strict=True)) <= 2, (lay.boxes, truth)
