@@ -604,3 +604,27 @@ def test_storyboard_frames_touching_keep_the_sky_along_their_top_edge():
     lay = detect_layout(img, rows=3, cols=3)
     for b, t in zip(lay.boxes, truth, strict=True):
         assert max(abs(u - v) for u, v in zip(b, t, strict=True)) <= 2, (lay.boxes, truth)
+
+
+def test_seam_line_between_photos_does_not_take_in_their_flat_edges():
+    # touching photos, the upper ones with a flat floor along their bottom, the lower ones with a flat
+    # sky along their top, and a 1 px dark seam on the first line of the lower photos: the floor above
+    # the seam and the sky under it are uniform lines, but of the photos' own colours, not the seam's
+    # blurred edges
+    rng = np.random.default_rng(5)
+    tw, th = 240, 150
+    img = np.empty((2 * th, 3 * tw, 3), np.uint8)
+    truth = []
+    for r in range(2):
+        for c in range(3):
+            tile = rng.integers(60, 200, (th, tw, 1)) * np.array([0.9, 0.8, 0.6])
+            if r == 1:
+                tile[: th // 4] = (130, 185, 215)
+            else:
+                tile[-th // 6 :] = (95, 130, 55)
+            img[r * th : (r + 1) * th, c * tw : (c + 1) * tw] = tile.astype(np.uint8)
+            truth.append((c * tw, r * th, tw, th))
+    img[th] = (img[th] * 0.8).astype(np.uint8)
+    lay = detect_layout(img, rows=2, cols=3)
+    for b, t in zip(lay.boxes, truth, strict=True):
+        assert max(abs(u - v) for u, v in zip(b, t, strict=True)) <= 2, (lay.boxes, truth)

@@ -259,15 +259,17 @@ def photo_band(lines: np.ndarray, nominal: float, radius: float, thr: float, gro
             continue
         mid = a - off + (s + e) / 2
         if best is None or abs(mid - nominal) < best[0]:
-            best = (abs(mid - nominal), a - off + s, a - off + e)
+            best = (abs(mid - nominal), a - off + s, a - off + e, before, after)
     if best is None:
         return None
-    _, s, e = best
+    _, s, e, before, after = best
+    # blurred edges of the band: partly uniform lines not yet of the tile beyond them (a tile's own
+    # flat sky or floor next to the band is uniform too, and of the tile's colour)
     part = share >= 0.5
-    for _ in range(2):  # blurred edges of the band
-        if s - 1 >= a and part[s - 1 - a + off]:
+    for _ in range(2):
+        if s - 1 >= a and part[s - 1 - a + off] and float(_cheb(med[s - 1 - a + off], before)) > thr:
             s -= 1
-        if e < b and part[e - a + off]:
+        if e < b and part[e - a + off] and float(_cheb(med[e - a + off], after)) > thr:
             e += 1
     return int(s), int(e)
 
