@@ -155,10 +155,10 @@ def _blend(line: np.ndarray, colour: np.ndarray, panel: np.ndarray, thr: float) 
     return float(_cheb(line, d + t * span)) < thr
 
 
-def _nearer(line: np.ndarray, colour: np.ndarray, other: np.ndarray) -> float:
-    """Share of a line's pixels (n, 3) nearer ``colour`` than ``other``: a divider's blurred edge, pulled
-    toward the panel beside it, is still mostly nearer the divider."""
-    return float((_cheb(line, colour) < _cheb(line, other)).mean())
+def _nearer(line: np.ndarray, colour: np.ndarray, other: np.ndarray) -> bool:
+    """A line's median colour is nearer ``colour`` than ``other``: a divider's blurred edge, pulled
+    toward the panel beside it, is still nearer the divider."""
+    return float(np.abs(line - colour).max()) < float(np.abs(line - other).max())
 
 
 def _steps(lines: np.ndarray, nominal: float, radius: float) -> tuple[int, np.ndarray | None]:
@@ -342,12 +342,12 @@ def divider_cut(lines: np.ndarray, nominal: float, radius: float, colour: np.nda
     if 0 < k < 4 and e + k < b and not _blend(med[e - a], colour, med[e + k - a], thr):
         e += k
     # blurred edges of the line (JPEG, anti-aliasing): up to 2 lines each side that are partly divider,
-    # or mostly nearer its colour than the panel's beyond them
+    # or nearer its colour than the panel's beyond them
     for _ in range(2):
-        if s - 1 >= a and (near[s - 1 - a] >= 0.35 or _nearer(win[:, s - 1 - a], colour, med[max(s - 3 - a, 0)]) > 0.5):
+        if s - 1 >= a and (near[s - 1 - a] >= 0.35 or _nearer(med[s - 1 - a], colour, med[max(s - 3 - a, 0)])):
             s -= 1
     for _ in range(2):
-        if e < b and (near[e - a] >= 0.35 or _nearer(win[:, e - a], colour, med[min(e + 2 - a, b - a - 1)]) > 0.5):
+        if e < b and (near[e - a] >= 0.35 or _nearer(med[e - a], colour, med[min(e + 2 - a, b - a - 1)])):
             e += 1
     return s, e
 
@@ -398,16 +398,16 @@ def border_walk(
         # a frame line of the divider colour (at most ``frame_w`` wide) beyond a caption, a blurred
         # edge or a margin that is not uniform: the panel starts inside it. Where no line of the
         # divider's colour was met, the frame may be a thin line blurred by JPEG or a thumbnail's
-        # resampling, pulled toward the panel but mostly still nearer the divider's colour
+        # resampling, pulled toward the panel but still nearer the divider's colour
         framed = divider
         if not divider[:k].any():
-            framed = divider | ((_cheb(win, colour) < _cheb(win, interior)).mean(axis=0) >= 0.6)
+            framed = divider | (_cheb(med, colour) < _cheb(med, interior))
         for s, e in _runs(framed):
             if e > k and e - s <= frame_w and e < cap:
                 k = int(e)
                 break
     for _ in range(2):  # blur
-        if k < cap and (near[k] >= 0.35 or _nearer(win[:, k], colour, med[k + 2] if k + 2 < cap else interior) > 0.5):
+        if k < cap and (near[k] >= 0.35 or _nearer(med[k], colour, med[k + 2] if k + 2 < cap else interior)):
             k += 1
     return k
 
