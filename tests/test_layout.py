@@ -560,30 +560,47 @@ def test_gradient_background_is_not_a_divider():
         assert x <= sx and y <= sy and x + bw >= sx + sw and y + bh >= sy + sh, (lay.boxes, subjects)
 
 
-def test_thin_divider_between_a_floor_and_the_next_panels_sky_is_the_cut():
-    # 3x3 full scenes split by 2 px black lines inside a light border: the floor of one row of panels
-    # touches the line, the next row's sky (a gradient: every row uniform, no two alike) starts under
-    # it. Content lies on both sides of the line, but not one thing running across it: it is the cut
+def _lined_scenes(top: int, bottom: int):
+    """3x3 full scenes split by 2 px black lines inside a light border (``top``/``bottom`` px high): the
+    floor of each row of panels touches the line, the next row's sky (a gradient: every row uniform,
+    no two alike) starts under it. Returns the image and the true boxes."""
     ph = pw = 200
-    line, border = 2, 8
+    line, side = 2, 8
     step = pw + line
-    size = 2 * border + 3 * step + line
-    img = np.full((size, size, 3), 250, np.uint8)
-    img[border : size - border, border : size - border] = 0
+    h, w = top + bottom + 3 * step + line, 2 * side + 3 * step + line
+    img = np.full((h, w, 3), 250, np.uint8)
+    img[top : h - bottom, side : w - side] = 0
     sky = np.linspace(0.85, 1.0, int(ph * 0.65))[:, None, None]
     truth = []
     for r in range(3):
         for c in range(3):
-            x, y = border + line + c * step, border + line + r * step
+            x, y = side + line + c * step, top + line + r * step
             p = _scene_panel(ph, pw, 3 * r + c)
             p[: len(sky)] = (p[: len(sky)] * sky).astype(np.uint8)
             img[y : y + ph, x : x + pw] = p
             truth.append((x, y, pw, ph))
+    return img, truth
+
+
+def test_thin_divider_between_a_floor_and_the_next_panels_sky_is_the_cut():
+    # content lies on both sides of the line, but not one thing running across it: it is the cut
+    img, truth = _lined_scenes(8, 8)
     for rows, cols in ((3, 3), (None, None)):
         lay = detect_layout(img, rows=rows, cols=cols)
         assert (lay.rows, lay.cols) == (3, 3)
         for b, t in zip(lay.boxes, truth, strict=True):
             assert max(abs(u - v) for u, v in zip(b, t, strict=True)) <= 2, (rows, lay.boxes, truth)
+
+
+@pytest.mark.parametrize(("top", "bottom"), [(8, 40), (30, 8), (2, 60)])
+def test_thin_divider_is_the_cut_where_the_even_lattice_falls_in_a_flat_floor_or_sky(top, bottom):
+    # uneven borders move the even lattice off the lines into the floors and skies around them, which
+    # are as uniform as the line: the line stands apart from both sides, the floor and sky go on into
+    # their panels
+    img, truth = _lined_scenes(top, bottom)
+    lay = detect_layout(img, rows=3, cols=3)
+    for b, t in zip(lay.boxes, truth, strict=True):
+        assert max(abs(u - v) for u, v in zip(b, t, strict=True)) <= 2, (lay.boxes, truth)
 
 
 def test_storyboard_frames_touching_keep_the_sky_along_their_top_edge():

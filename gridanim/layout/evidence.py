@@ -280,6 +280,11 @@ class _Profile:
     content: np.ndarray  # foreground (or detail) amount per line
     has_fg: bool = False  # content is a foreground share (a background model or alpha exists)
     uniform: np.ndarray | None = None  # strip before content running across it is discounted
+    # for telling a panel's flat floor or sky from a divider beside it (lattice._flat_regions):
+    jumps: list | None = None  # lines whose median colour differs from the line before, ascending
+    same_before: np.ndarray | None = None  # [i]: line i is of the colour of line i - 2
+    same_after: np.ndarray | None = None  # [i]: line i - 1 is of the colour of line i + 1
+    filled: np.ndarray | None = None  # cumulative count of lines that are mostly foreground (n + 1)
 
 
 def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
@@ -361,4 +366,19 @@ def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
     else:
         content = 1.0 - strip
         sep = np.maximum(strip, seam)
-    return _Profile(sep=sep, strip=strip, colour=med, content=content, has_fg=fg is not None, uniform=uniform)
+    same2 = np.zeros(w + 1, bool)  # same2[i]: lines i - 2 and i alike
+    if w > 2:
+        same2[2:w] = _cheb(med[2:], med[:-2]) < 24.0
+    filled = np.concatenate([[0], np.cumsum(content >= 0.5 if fg is not None else np.ones(w, bool))])
+    return _Profile(
+        sep=sep,
+        strip=strip,
+        colour=med,
+        content=content,
+        has_fg=fg is not None,
+        uniform=uniform,
+        jumps=(np.flatnonzero(_cheb(med[1:], med[:-1]) > 24.0) + 1).tolist(),
+        same_before=same2[:w],
+        same_after=np.concatenate([same2[1:], [False]]),
+        filled=filled,
+    )
