@@ -582,9 +582,10 @@ def _separator_colour(prof_x, prof_y, xcuts: list[int], ycuts: list[int]) -> np.
     # the interior cuts first: the outer bounds may be a margin of another colour than the dividers;
     # a few lines either side too, so a guide line drawn down a gutter does not outvote the gutter
     for xs, ys in ((xcuts[1:-1], ycuts[1:-1]), (xcuts, ycuts)):
-        cols = []
-        for p, cs in ((prof_x, xs), (prof_y, ys)):
+        cols, silent = [], []
+        for p, cs, inner in ((prof_x, xs, xcuts[1:-1]), (prof_y, ys, ycuts[1:-1])):
             uniform = p.strip if p.uniform is None else p.uniform
+            n0 = len(cols)
             for c in cs:
                 if uniform[at(p, c)] < 0.5:
                     continue
@@ -592,11 +593,23 @@ def _separator_colour(prof_x, prof_y, xcuts: list[int], ycuts: list[int]) -> np.
                     i = min(max(c + d, 0), len(p.strip) - 1)
                     if uniform[i] >= 0.5:
                         cols.append(p.colour[i])
+            if len(cols) == n0 and inner:
+                silent.append((p, inner))
         if cols:
             arr = np.array(cols, dtype=np.float32)
             votes = [(_cheb(arr, c) < 24).sum() for c in arr]
             top = max(votes)
-            return _median0(arr[[_cheb(arr, arr[i]) < 24 for i, v in enumerate(votes) if v == top][0]])
+            colour = _median0(arr[[_cheb(arr, arr[i]) < 24 for i, v in enumerate(votes) if v == top][0]])
+            # dividers run both ways: where the other axis's cuts show no uniform line (blurred, thin),
+            # they are still of the divider's colour, or its uniform lines lie elsewhere on that axis
+            # (a cut misplaced); a colour on one axis only is the panels' own (the sky along the top
+            # edge of a storyboard's video frames, which touch)
+            for p, inner in silent:
+                uniform = p.strip if p.uniform is None else p.uniform
+                there = [(_cheb(p.colour[max(0, c - 3) : c + 4], colour) < 24).any() for c in inner]
+                if not all(there) and not (_cheb(p.colour[uniform >= 0.5], colour) < 24).any():
+                    return None
+            return colour
     return None
 
 

@@ -146,6 +146,21 @@ def _sample(band_len: int, want: int = 160) -> slice:
     return slice(None, None, max(1, band_len // want))
 
 
+def _blend(line: np.ndarray, colour: np.ndarray, panel: np.ndarray, thr: float) -> bool:
+    """A line's colour lies between the divider's and the panel's beyond it: the divider's blurred
+    edge (JPEG, a thumbnail's resampling), not a frame line of a colour of its own."""
+    d = np.asarray(colour, np.float32)
+    span = np.asarray(panel, np.float32) - d
+    t = float(np.clip(np.dot(line - d, span) / max(float(np.dot(span, span)), 1e-6), 0.0, 1.0))
+    return float(_cheb(line, d + t * span)) < thr
+
+
+def _nearer(line: np.ndarray, colour: np.ndarray, other: np.ndarray) -> bool:
+    """A line's median colour is nearer ``colour`` than ``other``: a divider's blurred edge, pulled
+    toward the panel beside it, is still nearer the divider."""
+    return float(np.abs(line - colour).max()) < float(np.abs(line - other).max())
+
+
 def _steps(lines: np.ndarray, nominal: float, radius: float) -> tuple[int, np.ndarray | None]:
     """(first position, colour step between neighbouring lines) in the window around ``nominal``.
 
@@ -259,15 +274,17 @@ def photo_band(lines: np.ndarray, nominal: float, radius: float, thr: float, gro
             continue
         mid = a - off + (s + e) / 2
         if best is None or abs(mid - nominal) < best[0]:
-            best = (abs(mid - nominal), a - off + s, a - off + e)
+            best = (abs(mid - nominal), a - off + s, a - off + e, before, after)
     if best is None:
         return None
-    _, s, e = best
+    _, s, e, before, after = best
+    # blurred edges of the band: partly uniform lines not yet of the tile beyond them (a tile's own
+    # flat sky or floor next to the band is uniform too, and of the tile's colour)
     part = share >= 0.5
-    for _ in range(2):  # blurred edges of the band
-        if s - 1 >= a and part[s - 1 - a + off]:
+    for _ in range(2):
+        if s - 1 >= a and part[s - 1 - a + off] and float(_cheb(med[s - 1 - a + off], before)) > thr:
             s -= 1
-        if e < b and part[e - a + off]:
+        if e < b and part[e - a + off] and float(_cheb(med[e - a + off], after)) > thr:
             e += 1
     return int(s), int(e)
 
@@ -317,19 +334,20 @@ def divider_cut(lines: np.ndarray, nominal: float, radius: float, colour: np.nda
     k = 0
     while k < 4 and s - 1 - k >= a and thin[s - 1 - k - a] and _cheb(med[s - 1 - k - a], med[s - 1 - a]) < thr:
         k += 1
-    if 0 < k < 4 and s - 1 - k >= a:
+    if 0 < k < 4 and s - 1 - k >= a and not _blend(med[s - 1 - a], colour, med[s - 1 - k - a], thr):
         s -= k
     k = 0
     while k < 4 and e + k < b and thin[e + k - a] and _cheb(med[e + k - a], med[e - a]) < thr:
         k += 1
-    if 0 < k < 4 and e + k < b:
+    if 0 < k < 4 and e + k < b and not _blend(med[e - a], colour, med[e + k - a], thr):
         e += k
-    # blurred edges of the line (JPEG, anti-aliasing): up to 2 lines each side that are partly divider
+    # blurred edges of the line (JPEG, anti-aliasing): up to 2 lines each side that are partly divider,
+    # or nearer its colour than the panel's beyond them
     for _ in range(2):
-        if s - 1 >= a and near[s - 1 - a] >= 0.35:
+        if s - 1 >= a and (near[s - 1 - a] >= 0.35 or _nearer(med[s - 1 - a], colour, med[max(s - 3 - a, 0)])):
             s -= 1
     for _ in range(2):
-        if e < b and near[e - a] >= 0.35:
+        if e < b and (near[e - a] >= 0.35 or _nearer(med[e - a], colour, med[min(e + 2 - a, b - a - 1)])):
             e += 1
     return s, e
 
@@ -378,13 +396,18 @@ def border_walk(
             k = best
     if frame_w > 0:
         # a frame line of the divider colour (at most ``frame_w`` wide) beyond a caption, a blurred
-        # edge or a margin that is not uniform: the panel starts inside it
-        for s, e in _runs(divider):
+        # edge or a margin that is not uniform: the panel starts inside it. Where no line of the
+        # divider's colour was met, the frame may be a thin line blurred by JPEG or a thumbnail's
+        # resampling, pulled toward the panel but still nearer the divider's colour
+        framed = divider
+        if not divider[:k].any():
+            framed = divider | (_cheb(med, colour) < _cheb(med, interior))
+        for s, e in _runs(framed):
             if e > k and e - s <= frame_w and e < cap:
                 k = int(e)
                 break
     for _ in range(2):  # blur
-        if k < cap and near[k] >= 0.35:
+        if k < cap and (near[k] >= 0.35 or _nearer(med[k], colour, med[k + 2] if k + 2 < cap else interior)):
             k += 1
     return k
 

@@ -282,6 +282,11 @@ class _Profile:
     content: np.ndarray  # foreground (or detail) amount per line
     has_fg: bool = False  # content is a foreground share (a background model or alpha exists)
     uniform: np.ndarray | None = None  # strip before content running across it is discounted
+    # for telling a panel's flat floor or sky from a divider beside it (lattice._flat_regions):
+    jumps: list | None = None  # lines whose median colour differs from the line before, ascending
+    same_before: np.ndarray | None = None  # [i]: line i is of the colour of line i - 2
+    same_after: np.ndarray | None = None  # [i]: line i - 1 is of the colour of line i + 1
+    filled: np.ndarray | None = None  # cumulative count of lines that are mostly foreground (n + 1)
 
 
 def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
@@ -337,16 +342,24 @@ def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
         if w > 2 * d:
             f2 = fg[:: max(1, h // 256)]
             both = f2[:, : w - 2 * d] & f2[:, 2 * d :]
+            alike = None
             # a wide divider is foreground on both sides of its own lines: only
             # content of another colour than the line itself runs across it
             rows = img[:: max(1, img.shape[0] // 512)][:: max(1, h // 256)]
             if len(rows) == len(f2):
                 thr = max(16.0, tol * 0.6)
                 line = med[d : w - d][None]
-                both &= (_cheb(rows[:, : w - 2 * d].astype(np.float32), line) > thr) & (
-                    _cheb(rows[:, 2 * d :].astype(np.float32), line) > thr
-                )
+                before, after = rows[:, : w - 2 * d].astype(np.float32), rows[:, 2 * d :].astype(np.float32)
+                both &= (_cheb(before, line) > thr) & (_cheb(after, line) > thr)
+                # across a line of one colour end to end (a divider, a guide line), what runs across
+                # is one thing, alike on both sides: a sprite's body over a guide line is, a floor
+                # above and a sky below a divider are two panels
+                one = np.flatnonzero(strip[d : w - d] >= 1.0)
+                if len(one):
+                    alike = _cheb(before[:, one], after[:, one]) <= 2 * thr
             across[d : w - d] = _share(both)
+            if alike is not None:
+                across[d + one] = _share(both[:, one] & alike)
         ref = _box_mean(content, max(3, w // 12))
         empty = 1.0 - content / np.maximum(ref, 0.02)
         empty = np.clip((empty - 0.35) / 0.45, 0, 1)
@@ -355,4 +368,19 @@ def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
     else:
         content = 1.0 - strip
         sep = np.maximum(strip, seam)
-    return _Profile(sep=sep, strip=strip, colour=med, content=content, has_fg=fg is not None, uniform=uniform)
+    same2 = np.zeros(w + 1, bool)  # same2[i]: lines i - 2 and i alike
+    if w > 2:
+        same2[2:w] = _cheb(med[2:], med[:-2]) < 24.0
+    filled = np.concatenate([[0], np.cumsum(content >= 0.5 if fg is not None else np.ones(w, bool))])
+    return _Profile(
+        sep=sep,
+        strip=strip,
+        colour=med,
+        content=content,
+        has_fg=fg is not None,
+        uniform=uniform,
+        jumps=(np.flatnonzero(_cheb(med[1:], med[:-1]) > 24.0) + 1).tolist(),
+        same_before=same2[:w],
+        same_after=np.concatenate([same2[1:], [False]]),
+        filled=filled,
+    )

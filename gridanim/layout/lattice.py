@@ -9,6 +9,7 @@ that repeats at its pitch and whose cells look alike. Cuts follow drift within
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,7 +39,7 @@ class _AxisFit:
     strengths: tuple[float, ...] = ()  # per interior cut
 
 
-def _snap(sep: np.ndarray, nominal: float, radius: float) -> tuple[int, float]:
+def _snap(sep: np.ndarray, nominal: float, radius: float, prof: _Profile | None = None) -> tuple[int, float]:
     """Best separator within ``radius`` of ``nominal``: centre of its plateau, nearest to nominal."""
     L = len(sep)
     a = int(max(1, np.floor(nominal - radius)))
@@ -49,7 +50,14 @@ def _snap(sep: np.ndarray, nominal: float, radius: float) -> tuple[int, float]:
     win = sep[a : b + 1]
     best = float(win.max())
     good = win >= best - 0.05
-    if good.all():
+    runs = _runs(good)
+    pieces, flat = (
+        ([], []) if prof is None or prof.jumps is None else _flat_regions(prof, a, runs, len(win), best - 0.05)
+    )
+    if any(flat) and not all(flat):
+        # a divider line beside a panel's own flat floor or sky: the line is the cut
+        runs = [r for r, f in zip(pieces, flat, strict=True) if not f]
+    elif good.all():
         return int(round(nominal)), best
 
     # wide plateaus (real gutters) beat thin lines (a line drawn inside a panel),
@@ -59,8 +67,39 @@ def _snap(sep: np.ndarray, nominal: float, radius: float) -> tuple[int, float]:
         centre = a + (s + e - 1) / 2.0
         return min(e - s, 6) / 6.0 - 0.5 * abs(centre - nominal) / max(radius, 1.0), centre
 
-    _, centre = max(merit(r) for r in _runs(good))
+    _, centre = max(merit(r) for r in runs)
     return int(round(centre)), best
+
+
+def _flat_regions(prof: _Profile, a: int, runs: list, n: int, level: float) -> tuple[list, list[bool]]:
+    """``runs`` (window positions from ``a``, ``n`` long) split where the line colour jumps, and which
+    pieces are a panel's own flat region: lines mostly foreground, of one colour that goes on past an
+    end of the run (the floor a figure stands on, a sky above it), where a divider stands apart from
+    both sides. A piece the window cuts off is followed to its real end (separator >= ``level``)."""
+    jumps = prof.jumps
+    pieces = []
+    for s, e in runs:
+        lo, hi = a + s, a + e
+        cut = jumps[bisect_right(jumps, lo) : bisect_left(jumps, hi)]
+        bounds = [lo, *cut, hi]
+        pieces += [(x - a, y - a) for x, y in zip(bounds[:-1], bounds[1:], strict=False)]
+    if len(pieces) < 2:
+        return pieces, [False] * len(pieces)
+    sep, L = prof.sep, len(prof.sep)
+    flat = []
+    for s, e in pieces:
+        lo, hi = a + s, a + e
+        if s == 0:  # back to the line after the last weak one or colour jump before it
+            k = bisect_right(jumps, lo) - 1
+            weak = np.flatnonzero(sep[:lo] < level)
+            lo = max(jumps[k] if k >= 0 else 0, int(weak[-1]) + 1 if len(weak) else 0)
+        if e == n:
+            k = bisect_left(jumps, hi)
+            weak = np.flatnonzero(sep[hi:] < level)
+            hi = min(jumps[k] if k < len(jumps) else L, hi + int(weak[0]) if len(weak) else L)
+        goes_on = bool(prof.same_before[lo]) or bool(prof.same_after[hi])
+        flat.append(goes_on and 2 * (int(prof.filled[hi]) - int(prof.filled[lo])) >= hi - lo)
+    return pieces, flat
 
 
 def _fit_axis(prof: _Profile, n: int, lo: int, hi: int, *, strict: bool = True) -> _AxisFit:
@@ -72,7 +111,7 @@ def _fit_axis(prof: _Profile, n: int, lo: int, hi: int, *, strict: bool = True) 
     for k in range(1, n):
         # follow drift: aim one pitch past the previous cut, pulled toward even spacing
         nominal = 0.5 * (lo + k * pitch) + 0.5 * (prev + pitch)
-        x, s = _snap(sep, nominal, SNAP * pitch)
+        x, s = _snap(sep, nominal, SNAP * pitch, prof)
         if strict and s < CUT_OK:
             return _AxisFit(n, lo, hi, cuts, 0.0, -1.0)
         cuts.append(x)
