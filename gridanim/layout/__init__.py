@@ -345,7 +345,7 @@ def _seen_count(prof, length: int, given: _AxisFit, gray) -> _AxisFit:
 
     When every given cut lies on a clean separator, the lattice spans the axis and the separators repeat
     at the given pitch, the image agrees with it unless it shows a finer lattice containing those cuts, and such a lattice has a
-    multiple of their count: only those are tried. Otherwise the count is searched for as if none were
+    multiple of their count and the same bounds: only those are tried. Otherwise the count is searched for as if none were
     given.
     """
     clean = given.n > 1 and given.score >= 0 and bool(given.strengths) and min(given.strengths) >= CLEAN_CUT
@@ -363,7 +363,7 @@ def _seen_count(prof, length: int, given: _AxisFit, gray) -> _AxisFit:
     # flat or gradient panel every line is uniform, so cuts of any count can land on clean ones (the free
     # search asks the same of every lattice of 3+ cells it keeps; one cut says nothing of a pitch)
     if clean and given.n > 2 and _periodicity(prof.sep, given.lo, given.hi, given.n, {}) >= PERIOD_MIN:
-        finer = _choose_count(prof, length, None, gray, finer_than=given.n)
+        finer = _choose_count(prof, length, None, gray, finer_than=given)
         return finer if finer.n > 1 else given
     return _choose_count(prof, length, None, gray)
 

@@ -251,15 +251,20 @@ def _bounds(prof: _Profile, length: int) -> list[tuple[int, int]]:
 
 
 def _choose_count(
-    prof: _Profile, length: int, n_given: int | None, gray: np.ndarray | None = None, *, finer_than: int | None = None
+    prof: _Profile,
+    length: int,
+    n_given: int | None,
+    gray: np.ndarray | None = None,
+    *,
+    finer_than: _AxisFit | None = None,
 ) -> _AxisFit:
     """The lattice along one axis: of ``n_given`` cells, or the count the image shows.
 
-    ``finer_than=n`` looks only at multiples of ``n`` (for a lattice of n cells already confirmed on clean
-    separators, the only other layout the image can show is a finer one that contains its cuts) and
-    returns a 1-cell fit when none holds.
+    ``finer_than=fit`` looks only at multiples of ``fit.n`` between its bounds (for a lattice already
+    confirmed on clean separators, the only other layout the image can show is a finer one that contains
+    its cuts) and returns a 1-cell fit when none holds.
     """
-    bounds = _bounds(prof, length)
+    bounds = _bounds(prof, length) if finer_than is None else [(finer_than.lo, finer_than.hi)]
     if n_given is not None:
         best = None
         for lo, hi in bounds:
@@ -303,7 +308,8 @@ def _choose_count(
     # alike than another (SIM_DROP), so look from the finest down.
     n_top, finest = n_max, []
     if finer_than is not None:
-        for n in range(n_max - n_max % finer_than, finer_than, -finer_than):
+        step = finer_than.n
+        for n in range(n_max - n_max % step, step, -step):
             finest = fits(n)
             if finest:
                 n_top = n - 1
