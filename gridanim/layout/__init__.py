@@ -542,27 +542,28 @@ def _cut_boxes(rgb, img, fg, tol, xfit, yfit, xb, yb, s, kind, colour, thr):
         return int(1.5 * max(gaps)) + 2 if gaps else max(3, int(0.03 * pitch))
 
     fw_x, fw_y = frame_width(xspans, px), frame_width(yspans, py)
-    boxes, cells = [], []
-    for r in range(yfit.n):
-        for c in range(xfit.n):
-            (x0, x1), (y0, y1) = xspans[r][c], yspans[c][r]
-            if kind == "divided":
-                cap_x, cap_y = int(0.3 * px), int(0.3 * py)
-                band = rgb[max(y0, 0) : y1]
-                if c == 0:
-                    x0 += bx.border_walk(band[:, x0:], colour, thr, interior, cap_x, fw_x)
-                if c == xfit.n - 1:
-                    x1 -= bx.border_walk(band[:, :x1][:, ::-1], colour, thr, interior, cap_x, fw_x)
-                colband = rgb[:, x0:x1].transpose(1, 0, 2)
-                if r == 0:
-                    y0 += bx.border_walk(colband[:, y0:], colour, thr, interior, cap_y, fw_y)
-                if r == yfit.n - 1:
-                    y1 -= bx.border_walk(colband[:, :y1][:, ::-1], colour, thr, interior, cap_y, fw_y)
-            x0, y0 = int(np.clip(x0, 0, w - 1)), int(np.clip(y0, 0, h - 1))
-            x1, y1 = int(np.clip(x1, x0 + 1, w)), int(np.clip(y1, y0 + 1, h))
-            boxes.append((x0, y0, x1 - x0, y1 - y0))
-            cells.append((r, c))
-    return boxes, cells
+
+    def cell_box(rc):  # the outer cells lose the plate's border: walked in from each outer side
+        r, c = rc
+        (x0, x1), (y0, y1) = xspans[r][c], yspans[c][r]
+        if kind == "divided":
+            cap_x, cap_y = int(0.3 * px), int(0.3 * py)
+            band = rgb[max(y0, 0) : y1]
+            if c == 0:
+                x0 += bx.border_walk(band[:, x0:], colour, thr, interior, cap_x, fw_x)
+            if c == xfit.n - 1:
+                x1 -= bx.border_walk(band[:, :x1][:, ::-1], colour, thr, interior, cap_x, fw_x)
+            colband = rgb[:, x0:x1].transpose(1, 0, 2)
+            if r == 0:
+                y0 += bx.border_walk(colband[:, y0:], colour, thr, interior, cap_y, fw_y)
+            if r == yfit.n - 1:
+                y1 -= bx.border_walk(colband[:, :y1][:, ::-1], colour, thr, interior, cap_y, fw_y)
+        x0, y0 = int(np.clip(x0, 0, w - 1)), int(np.clip(y0, 0, h - 1))
+        x1, y1 = int(np.clip(x1, x0 + 1, w)), int(np.clip(y1, y0 + 1, h))
+        return (x0, y0, x1 - x0, y1 - y0)
+
+    cells = [(r, c) for r in range(yfit.n) for c in range(xfit.n)]
+    return map2(cell_box, cells), cells
 
 
 def _inner_boxes(xe, ye):
