@@ -479,13 +479,24 @@ def test_start_mp4_runs_in_background():
     assert data[4:8] == b"ftyp" and gif[:3] == b"GIF"
 
 
-def test_mp4_repeat_copy_runs_in_the_background_too(tmp_path):
-    # the stream copy for repeats happens in the job's thread, not in result()
+def test_mp4_repeats_are_made_in_the_background_without_a_second_ffmpeg(tmp_path):
+    # the repeats are written in the job's thread, not in result(), by copying samples
     frames = scene_frames(6, 64, 48)
     job = encode.start_mp4(frames, 100, repeat=3)
     job._thread.join(60)
-    assert not job._thread.is_alive() and job._ok and len(job._procs) == 2
-    assert all(p.returncode == 0 for p in job._procs)
+    assert not job._thread.is_alive() and job._ok and len(job._procs) == 1
+    out = tmp_path / "r.mp4"
+    out.write_bytes(job.result())
+    assert len(decode_mp4(out)) == 18
+
+
+def test_mp4_repeats_fall_back_to_ffmpegs_stream_copy(monkeypatch, tmp_path):
+    import gridanim.encode.mp4loop as mp4loop
+
+    monkeypatch.setattr(mp4loop, "repeat_mp4", lambda data, times: None)  # a layout it does not handle
+    job = encode.start_mp4(scene_frames(6, 64, 48), 100, repeat=3)
+    job._thread.join(60)
+    assert job._ok and len(job._procs) == 2 and all(p.returncode == 0 for p in job._procs)
     out = tmp_path / "r.mp4"
     out.write_bytes(job.result())
     assert len(decode_mp4(out)) == 18

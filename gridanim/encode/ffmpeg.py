@@ -1,7 +1,7 @@
 """MP4 (H.264) through ffmpeg (the imageio-ffmpeg binary) in a subprocess fed from a thread.
 
-:func:`start_mp4` returns at once so the encode overlaps GIF work; x264 encodes the loop once and repeats are a
-stream copy. MP4 is constant frame rate: uneven delays are rendered by repeating frames at a base rate
+:func:`start_mp4` returns at once so the encode overlaps GIF work; x264 encodes the loop once and repeats copy
+its samples (:mod:`.mp4loop`). MP4 is constant frame rate: uneven delays are rendered by repeating frames at a base rate
 (:func:`mp4_schedule`).
 """
 
@@ -116,7 +116,8 @@ class Mp4Job:
     """An MP4 encode running in the background; :meth:`result` returns the bytes.
 
     x264 encodes the loop once; ``repeat`` > 1 is then a stream copy with
-    ``-stream_loop`` (~15 ms instead of re-encoding every pass). One thread
+    ``-stream_loop``, or, for the layout ffmpeg writes here, samples copied in Python (:mod:`.mp4loop`,
+    without that second process). One thread
     feeds the frames, waits for ffmpeg and runs the copy, so all of it overlaps
     the caller's GIF work. Its waits block in ``waitpid``: ``Popen.wait`` with
     a timeout polls with sleeps growing to 50 ms, measured at +15 ms a wait.
@@ -175,6 +176,9 @@ class Mp4Job:
         self._rc = self._proc.wait()
         if self._rc != 0 or not wrote or not os.path.exists(self._once):
             return
+        if self._once != self._out and self._repeat_in_python():
+            self._ok = True
+            return
         if self._once != self._out:
             cmd = [
                 self._exe, "-hide_banner", "-loglevel", "error", "-nostdin", "-stream_loop", str(self._repeat - 1),
@@ -192,6 +196,21 @@ class Mp4Job:
             if self._rc != 0 or not os.path.exists(self._out):
                 return
         self._ok = True
+
+    def _repeat_in_python(self) -> bool:
+        """Write the repeats by copying samples (:mod:`.mp4loop`); False leaves them to ``ffmpeg -stream_loop``."""
+        from .mp4loop import repeat_mp4
+
+        try:
+            with open(self._once, "rb") as fh:
+                looped = repeat_mp4(fh.read(), self._repeat)
+            if looped is None:
+                return False
+            with open(self._out, "wb") as fh:
+                fh.write(looped)
+        except OSError:
+            return False
+        return True
 
     def result(self, timeout: float | None = 300) -> bytes:
         """Wait for ffmpeg and return the MP4 bytes (raises :class:`EncodeError`)."""
