@@ -33,6 +33,7 @@ from .palette import (
     local_palettes,
     occupied_bins,
     palette_for,
+    palette_step,
     remap_binned,
     remap_exact,
 )
@@ -199,7 +200,7 @@ def _gif_once(frames: Sequence[Frame], durations: list[int], loop: int | None, q
             # (small clips fill many bins per pixel without being grainy: not on the exact path)
             if not exact and colors == 256 and nbins > GRAINY_BINS * sum(f.shape[0] * f.shape[1] for f in frames):
                 ncol = GRAINY_COLORS
-            palette = palette_for(frames, ncol, step=2, speed=EXACT_SPEED if exact else 10)
+            palette = palette_for(frames, ncol, step=palette_step(frames), speed=EXACT_SPEED if exact else 10)
             if exact:
                 indexed = remap_exact(frames, palette, distinct=(keys, occ))
             else:

@@ -28,6 +28,15 @@ def _mosaic(frames: Sequence[Frame], step: int, channels: int = 3) -> np.ndarray
     return out
 
 
+PALETTE_SAMPLES = 200_000  # about this many pixels (at least every other one) are enough for one palette
+
+
+def palette_step(frames: Sequence[Frame]) -> int:
+    """Subsampling step for the animation's palette: every 2nd pixel, sparser when there are millions."""
+    total = sum(f.shape[0] * f.shape[1] for f in frames)
+    return min(4, max(2, math.ceil(math.sqrt(total / PALETTE_SAMPLES))))
+
+
 def palette_for(frames: Sequence[Frame], colors: int = 255, *, step: int = 2, speed: int = 10) -> np.ndarray:
     """One ``colors x 3`` uint8 palette for all frames (libimagequant on a subsample)."""
     try:
