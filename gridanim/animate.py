@@ -212,8 +212,36 @@ def animate_grid(
     ``layout`` (the one a preview already found or the user corrected) skips detection. If only the MP4
     fails, the :class:`~gridanim.errors.EncodeError` carries the other outputs as ``.partial``.
     """
+    formats = list(formats)
+    if formats:
+        _import_encoders_meanwhile()
     anim = animate(source, options or AnimateOptions(), layout=layout)
     return anim, render(anim, formats)
+
+
+def _import_encoders_meanwhile() -> None:
+    """Import the encoders (and libimagequant) in a thread while the grid is cut.
+
+    Detection spends most of its time inside numpy loops, which release the GIL, so these imports run
+    beside it instead of at the start of :func:`render`, which imports them again (a lookup, or a wait
+    for this thread) and reports any failure itself. The modules share none of their own imports with
+    detection's, so the two threads never wait on each other's module locks.
+    """
+    import sys
+    import threading
+
+    if "gridanim.encode.gif" in sys.modules:
+        return
+
+    def run() -> None:
+        try:
+            import imagequant._libimagequant  # noqa: F401
+
+            from . import encode  # noqa: F401
+        except Exception:  # pragma: no cover - render() raises the real error
+            pass
+
+    threading.Thread(target=run, name="gridanim-imports", daemon=True).start()
 
 
 def render(anim: Animation, formats: Iterable[str]) -> dict[str, bytes]:
