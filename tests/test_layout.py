@@ -537,8 +537,7 @@ def test_divided_guide_lines_and_frame_lines_are_in_no_frame():
     mid = margin + pw + 2 * frame + gut // 2
     img[mid, :] = img[:, mid] = 170
     lay = detect_layout(img, rows=2, cols=2)
-    for b, t in zip(lay.boxes, truth, strict=True):
-        assert max(abs(u - v) for u, v in zip(b, t, strict=True)) <= 2, (lay.boxes, truth)
+    _boxes_near(lay, truth)
 
 
 def test_gradient_background_is_not_a_divider():
@@ -597,8 +596,7 @@ def test_thin_divider_between_a_floor_and_the_next_panels_sky_is_the_cut():
     for rows, cols in ((3, 3), (None, None)):
         lay = detect_layout(img, rows=rows, cols=cols)
         assert (lay.rows, lay.cols) == (3, 3)
-        for b, t in zip(lay.boxes, truth, strict=True):
-            assert max(abs(u - v) for u, v in zip(b, t, strict=True)) <= 2, (rows, lay.boxes, truth)
+        _boxes_near(lay, truth)
 
 
 @pytest.mark.parametrize(("top", "bottom"), [(8, 40), (30, 8), (2, 60)])
@@ -608,27 +606,41 @@ def test_thin_divider_is_the_cut_where_the_even_lattice_falls_in_a_flat_floor_or
     # their panels
     img, truth = _lined_scenes(top, bottom)
     lay = detect_layout(img, rows=3, cols=3)
+    _boxes_near(lay, truth)
+
+
+def _touching_tiles(seed, rows, cols, tw, th, tint, paint, *, low=40, shift=False):
+    """Textured photos edge to edge (``paint(tile, r, c)`` adds flat strips; ``shift`` a random
+    brightness per tile), and their boxes."""
+    rng = np.random.default_rng(seed)
+    img = np.empty((rows * th, cols * tw, 3), np.uint8)
+    truth = []
+    for r in range(rows):
+        for c in range(cols):
+            tile = rng.integers(low, 200, (th, tw, 1)) * np.array(tint)
+            if shift:
+                tile = tile + rng.integers(-20, 20)
+            paint(tile, r, c)
+            img[r * th : (r + 1) * th, c * tw : (c + 1) * tw] = np.clip(tile, 0, 255).astype(np.uint8)
+            truth.append((c * tw, r * th, tw, th))
+    return img, truth
+
+
+def _boxes_near(lay, truth, tol: int = 2):
+    assert len(lay.boxes) == len(truth), (lay.boxes, truth)
     for b, t in zip(lay.boxes, truth, strict=True):
-        assert max(abs(u - v) for u, v in zip(b, t, strict=True)) <= 2, (lay.boxes, truth)
+        assert max(abs(u - v) for u, v in zip(b, t, strict=True)) <= tol, (lay.boxes, truth)
 
 
 def test_storyboard_frames_touching_keep_the_sky_along_their_top_edge():
     # video frames edge to edge, each a flat sky over textured ground: the image's top line is one
     # uniform colour, but no divider runs the other way (the frames touch), so the sky is the frames'
     # own and no box is trimmed below it
-    rng = np.random.default_rng(3)
-    tw, th = 256, 144
-    img = np.empty((3 * th, 3 * tw, 3), np.uint8)
-    truth = []
-    for r in range(3):
-        for c in range(3):
-            frame = rng.integers(40, 200, (th, tw, 1)) * np.array([0.6, 0.8, 0.5]) + rng.integers(-20, 20)
-            frame[: th // 4] = (135, 195, 230)
-            img[r * th : (r + 1) * th, c * tw : (c + 1) * tw] = np.clip(frame, 0, 255).astype(np.uint8)
-            truth.append((c * tw, r * th, tw, th))
-    lay = detect_layout(img, rows=3, cols=3)
-    for b, t in zip(lay.boxes, truth, strict=True):
-        assert max(abs(u - v) for u, v in zip(b, t, strict=True)) <= 2, (lay.boxes, truth)
+    def sky(tile, r, c):
+        tile[: tile.shape[0] // 4] = (135, 195, 230)
+
+    img, truth = _touching_tiles(3, 3, 3, 256, 144, [0.6, 0.8, 0.5], sky, shift=True)
+    _boxes_near(detect_layout(img, rows=3, cols=3), truth)
 
 
 def test_seam_line_between_photos_does_not_take_in_their_flat_edges():
@@ -636,23 +648,16 @@ def test_seam_line_between_photos_does_not_take_in_their_flat_edges():
     # sky along their top, and a 1 px dark seam on the first line of the lower photos: the floor above
     # the seam and the sky under it are uniform lines, but of the photos' own colours, not the seam's
     # blurred edges
-    rng = np.random.default_rng(5)
-    tw, th = 240, 150
-    img = np.empty((2 * th, 3 * tw, 3), np.uint8)
-    truth = []
-    for r in range(2):
-        for c in range(3):
-            tile = rng.integers(60, 200, (th, tw, 1)) * np.array([0.9, 0.8, 0.6])
-            if r == 1:
-                tile[: th // 4] = (130, 185, 215)
-            else:
-                tile[-th // 6 :] = (95, 130, 55)
-            img[r * th : (r + 1) * th, c * tw : (c + 1) * tw] = tile.astype(np.uint8)
-            truth.append((c * tw, r * th, tw, th))
-    img[th] = (img[th] * 0.8).astype(np.uint8)
-    lay = detect_layout(img, rows=2, cols=3)
-    for b, t in zip(lay.boxes, truth, strict=True):
-        assert max(abs(u - v) for u, v in zip(b, t, strict=True)) <= 2, (lay.boxes, truth)
+    def strips(tile, r, c):
+        th = tile.shape[0]
+        if r == 1:
+            tile[: th // 4] = (130, 185, 215)
+        else:
+            tile[-th // 6 :] = (95, 130, 55)
+
+    img, truth = _touching_tiles(5, 2, 3, 240, 150, [0.9, 0.8, 0.6], strips, low=60)
+    img[150] = (img[150] * 0.8).astype(np.uint8)
+    _boxes_near(detect_layout(img, rows=2, cols=3), truth)
 
 
 def test_blurred_thin_frame_lines_of_a_thumbnail_are_in_no_frame():
