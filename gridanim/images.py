@@ -72,7 +72,7 @@ def _to_rgb_alpha(im: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
         if alpha.min() == 255:
             return rgb, None
         return rgb, np.ascontiguousarray(alpha)
-    return np.ascontiguousarray(np.asarray(im.convert("RGB"))), None
+    return np.ascontiguousarray(np.asarray(im if mode == "RGB" else im.convert("RGB"))), None
 
 
 def _grey_to_rgb(arr: np.ndarray, gain: float) -> np.ndarray:

@@ -349,7 +349,8 @@ def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
             if len(rows) == len(f2):
                 thr = max(16.0, tol * 0.6)
                 line = med[d : w - d][None]
-                before, after = rows[:, : w - 2 * d].astype(np.float32), rows[:, 2 * d :].astype(np.float32)
+                rows_f = rows.astype(np.float32)  # once: the two sides are overlapping views of it
+                before, after = rows_f[:, : w - 2 * d], rows_f[:, 2 * d :]
                 both &= (_cheb(before, line) > thr) & (_cheb(after, line) > thr)
                 # across a line of one colour end to end (a divider, a guide line), what runs across
                 # is one thing, alike on both sides: a sprite's body over a guide line is, a floor
