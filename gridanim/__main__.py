@@ -15,9 +15,9 @@ def _exit(code: int) -> None:
 
     Every output is written and closed by the time :func:`main` returns, and
     temporary files are removed by the code that made them; what is left is
-    Python freeing numpy, Pillow and every module one by one, measured at
-    30-40 ms per run (a tenth of an ``animate`` call). ``os._exit`` skips it,
-    so the streams are flushed here first.
+    Python freeing numpy, Pillow and every module one by one, a noticeable
+    share of an ``animate`` call. ``os._exit`` skips it, so the streams are
+    flushed here first.
     """
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -122,8 +122,7 @@ def read_early(path: str):
 
     Pillow's decoders release the GIL, but between chunks the reader needs it
     back; a short switch interval (default 5 ms) keeps it from waiting on the
-    importing thread. Measured on the benchmark grid: the ~60 ms PNG decode
-    disappears behind the imports.
+    importing thread, so the PNG decode disappears behind the imports.
     """
     from ..reading import read_in_background
 

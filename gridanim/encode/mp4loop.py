@@ -5,7 +5,7 @@ edit; chunk offsets in ``stco``) is repeated by copying the ``mdat`` payload and
 tables: sample sizes and durations repeat, key frames and chunks are numbered on, chunk offsets point at
 each copy, and the durations in ``mvhd``, ``tkhd``, ``mdhd`` and the edit list are multiplied. The
 result decodes to the same frames with the same timestamps as ``ffmpeg -stream_loop N-1 -c copy``
-(tests compare the two), which costs a second ffmpeg process (~30 ms of CPU).
+(tests compare the two), which costs a second ffmpeg process.
 
 Anything else (``co64``, composition offsets, several tracks or edits, ``mdat`` before ``moov``) is
 left to that ffmpeg run: :func:`repeat_mp4` returns None.

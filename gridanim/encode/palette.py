@@ -79,8 +79,8 @@ def _pack(f: Frame) -> np.ndarray:
 
 
 # Nearest-colour search runs in YCbCr with luma counted twice: the eye (and
-# SSIM) follows luma detail more than chroma. Measured on the bench grid: SSIM
-# 0.990 -> 0.995 for +3 % mean RGB error, same file size.
+# SSIM) follows luma detail more than chroma (on the bench grid: higher SSIM for
+# a little more mean RGB error, same file size).
 _METRIC = np.array(
     [[0.299 * 2, 0.587 * 2, 0.114 * 2], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]], np.float32
 ).T
@@ -112,7 +112,7 @@ def _unpack(packed: np.ndarray) -> np.ndarray:
     return np.stack([(packed >> 16) & 255, (packed >> 8) & 255, packed & 255], axis=1).astype(np.uint8)
 
 
-REMAP_BITS = 7  # bits per channel of the remap table: bench SSIM 0.9934 at 7 bits vs 0.9949 exact, 2.5x faster
+REMAP_BITS = 7  # bits per channel of the remap table: a little SSIM for a much faster remap than exact lookups
 
 
 def _keys(frames: Sequence[Frame], bits: int) -> list[np.ndarray]:
@@ -189,12 +189,11 @@ def _remap_pillow(frames: Sequence[Frame], palette: np.ndarray) -> list[np.ndarr
 # Few colour bins (clean drawn art, synthetic panels): look every distinct
 # colour up exactly instead of its 7-bit bin, and let libimagequant see exact
 # colours too (at speed >= 8 it drops their lowest bit), when there are few
-# enough. On synthetic cartoon panel grids (400 bins, 1.1-1.3k colours) the
-# two 7-bit steps cost SSIM 0.9982-0.9988 against Pillow's per-frame median
-# cut's 0.9999; at speed 7 with exact lookups one palette scores 0.99997,
-# in the same time. On the bench grids speed 7 changed SSIM by <= 0.0002 and
-# took ~50 % longer, so it is kept to this path. The bench grids hold 12k
-# (flat) to 85k (photo) bins, the shared AI grids 15k-55k.
+# enough. On synthetic cartoon panel grids (a few hundred bins) the two 7-bit
+# steps fell short of Pillow's per-frame median cut, which exact lookups at
+# speed 7 match in the same time; on the bench grids (tens of thousands of bins,
+# like the shared AI grids) speed 7 barely changed SSIM and took longer, so it
+# is kept to this path.
 EXACT_BINS = 8192
 
 
@@ -204,13 +203,11 @@ EXACT_COLORS = 32768
 EXACT_SPEED = 7
 
 
-# Grainy frames (photos: sensor noise) fill many colour bins; on them the last
-# palette entries mostly spend LZW bits on noise. Measured on the photo bench
-# grid (0.060 occupied 7-bit bins per pixel; flat 0.009, painted 0.006, the
-# shared AI grids 0.015-0.041): 255 -> 224 -> 208 colours costs SSIM 0.9830 ->
-# 0.9810 -> 0.9800 (naive Pillow 0.9672) and saves 4.7 % and 6.7 % of the
-# file; 208 leaves room for frames cut with padding (11-15 % more pixels than
-# naive's). Only when the caller left ``colors`` at 256.
+# Grainy frames (photos: sensor noise) fill many colour bins (the photo bench
+# grid several times more per pixel than the flat, painted and shared AI grids);
+# on them the last palette entries mostly spend LZW bits on noise, so fewer
+# colours cost little SSIM and save some of the file, room for frames cut with
+# padding (bigger than naive's). Only when the caller left ``colors`` at 256.
 GRAINY_BINS = 0.05
 
 
@@ -220,8 +217,8 @@ GRAINY_COLORS = 208
 # A frame whose pixels spread over fewer than this share of the global palette
 # (effective count: e^entropy of its index histogram) may get a palette of its
 # own; it keeps it when that cuts its colour error below LOCAL_GAIN of the
-# global palette's. Effective shares measured: 0.70-0.86 on the flat, painted
-# and photo bench grids, 0.25 when every frame's hue differs.
+# global palette's. The bench grids' frames use most of the palette each; a grid
+# whose frames each have their own hue uses a small share.
 LOCAL_SHARE = 0.6
 
 

@@ -10,8 +10,8 @@ continues straight across it, as over guide lines drawn through sprites) and
 **seam** (a step along most of the line: photo panels edge to edge).
 
 The medians are hand-written (numpy's own steps without the per-call checks,
-and without np.percentile, whose import of numpy.ma costs ~8 ms in the
-one-detection CLI process); tests check they give numpy's values.
+and without np.percentile, which imports numpy.ma, a cost in the one-detection
+CLI process); tests check they give numpy's values.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from ..types import Frame
 # Medians without np.median / np.percentile
 #
 # Same values as numpy's, minus its per-call overhead, and without
-# np.percentile, whose np.unique call imports numpy.ma (~8 ms in a fresh
+# np.percentile, whose np.unique call imports numpy.ma (a cost in a fresh
 # process; the CLI runs detection once per process).
 
 
