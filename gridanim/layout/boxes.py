@@ -235,6 +235,18 @@ def seam_cut(lines: np.ndarray, nominal: float, radius: float) -> tuple[int, int
     return a + lo, a + hi
 
 
+def _window(length: int, nominal: float, radius: float, grow: int) -> tuple[float, float, int, int]:
+    """(lo, hi, a, b): the cut must reach [lo, hi] (``radius`` either side of ``nominal``); lines
+    [a, b) are looked at, ``grow`` more each side (a wide gutter), within the band's length."""
+    lo, hi = nominal - radius, nominal + radius
+    return lo, hi, int(max(0, np.floor(lo - grow))), int(min(length, np.ceil(hi + grow)))
+
+
+def _nearest_run(runs: list[tuple[int, int]], nominal: float) -> tuple[int, int]:
+    """The run that holds ``nominal``, else the one with an end nearest it (the first of equals)."""
+    return min(runs, key=lambda r: 0 if r[0] <= nominal <= r[1] else min(abs(r[0] - nominal), abs(r[1] - nominal)))
+
+
 def photo_band(lines: np.ndarray, nominal: float, radius: float, thr: float, grow: int = 0):
     """(end of the cell before, start of the cell after) of a band between photo tiles near ``nominal``, or None.
 
@@ -243,9 +255,7 @@ def photo_band(lines: np.ndarray, nominal: float, radius: float, thr: float, gro
     wall or paper margin is uniform too, but is the tile's colour on one side.
     """
     length = lines.shape[1]
-    lo_, hi_ = nominal - radius, nominal + radius
-    a = int(max(0, np.floor(lo_ - grow)))
-    b = int(min(length, np.ceil(hi_ + grow)))
+    lo_, hi_, a, b = _window(length, nominal, radius, grow)
     if b - a < 3:
         return None
     raw = np.ascontiguousarray(lines[_sample(lines.shape[0]), max(0, a - 5) : min(length, b + 5)])
@@ -306,9 +316,7 @@ def divider_cut(lines: np.ndarray, nominal: float, radius: float, colour: np.nda
     (a wide gutter).
     """
     length = lines.shape[1]
-    lo_, hi_ = nominal - radius, nominal + radius
-    a = int(max(0, np.floor(lo_ - grow)))
-    b = int(min(length, np.ceil(hi_ + grow)))
+    lo_, hi_, a, b = _window(length, nominal, radius, grow)
     if b <= a:
         return None
     raw = np.ascontiguousarray(lines[_sample(lines.shape[0]), a:b])
@@ -328,7 +336,7 @@ def divider_cut(lines: np.ndarray, nominal: float, radius: float, colour: np.nda
     runs = [(a + s, a + e) for s, e in merged if a + e >= lo_ and a + s <= hi_]
     if not runs:
         return None
-    run = min(runs, key=lambda r: 0 if r[0] <= nominal <= r[1] else min(abs(r[0] - nominal), abs(r[1] - nominal)))
+    run = _nearest_run(runs, nominal)
     s, e = run
     # a frame line is at most 3 lines of one colour; more are the panel's own (a flat sky)
     k = 0
@@ -450,16 +458,14 @@ def divider_run(
     from where ``ref`` was taken).
     """
     length = lines.shape[1]
-    lo_, hi_ = nominal - radius, nominal + radius
-    a = int(max(0, np.floor(lo_ - grow)))
-    b = int(min(length, np.ceil(hi_ + grow)))
+    lo_, hi_, a, b = _window(length, nominal, radius, grow)
     if b <= a:
         return None
     full, part = uniform_runs(lines, a, b, ref, thr)
     runs = [(a + s, a + e) for s, e in _runs(full) if a + e >= lo_ and a + s <= hi_]
     if not runs:
         return None
-    s, e = min(runs, key=lambda r: 0 if r[0] <= nominal <= r[1] else min(abs(r[0] - nominal), abs(r[1] - nominal)))
+    s, e = _nearest_run(runs, nominal)
     for _ in range(2):  # blurred edges of the line
         if s - 1 >= a and part[s - 1 - a]:
             s -= 1
