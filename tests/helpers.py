@@ -31,6 +31,42 @@ from gridanim.layout import Layout  # noqa: E402
 GUTTER = (255, 255, 255)
 
 
+# what the Animate tab offers for download, sorted
+ANIMATE_DOWNLOADS = [
+    "animation.gif",
+    "animation.mp4",
+    "animation.webp",
+    "frames.zip",
+    "grid_cut.png",
+    "sprite_sheet.zip",
+]
+
+# Debian's chromium, driven by Playwright (``playwright install`` cannot download here)
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def require(condition: bool, reason: str, what: str) -> None:
+    """Skip the test (``what`` cannot run here) unless in CI, where a missing browser or engine is a failure."""
+    import os
+
+    import pytest
+
+    if condition:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{what} cannot run in CI: {reason}")
+    pytest.skip(reason)
+
+
 def tile_color(k: int) -> tuple[int, int, int]:
     """A distinct, non-white, well separated colour per tile index."""
     rng = np.random.default_rng(1000 + k)

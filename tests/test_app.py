@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import TEST_KEY
 from gradio_client.exceptions import AppError
-from helpers import flat_grid, free_port
+from helpers import ANIMATE_DOWNLOADS, flat_grid, free_port
 from PIL import Image
 
 from gridanim import errors as E
@@ -78,14 +78,7 @@ def test_animate_returns_a_gif_with_every_frame_and_an_mp4(gc, tmp_path):
     gif, mp4, files, text, cut = gc.predict(upload(grid_file(tmp_path)), api_name="/animate")
     assert gif_frames(gif) == 12
     assert is_mp4(video_path(mp4))
-    assert sorted(Path(f).name for f in files) == [
-        "animation.gif",
-        "animation.mp4",
-        "animation.webp",
-        "frames.zip",
-        "grid_cut.png",
-        "sprite_sheet.zip",
-    ]
+    assert sorted(Path(f).name for f in files) == ANIMATE_DOWNLOADS
     assert "12 frames" in text and "GIF" in text and "KB" in text
     assert Image.open(cut).size[0] > 0
 

@@ -23,30 +23,16 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 from fake_openai import FakeOpenAI
-from helpers import REPO_ROOT, flat_grid, free_port, wait_http
+from helpers import ANIMATE_DOWNLOADS, CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, flat_grid, free_port, require, wait_http
 from PIL import Image
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 VISITOR_KEY = "sk-visitor-browser-0123456789abcdef"
 
 
 def _require(condition: bool, reason: str) -> None:
-    if condition:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"browser test cannot run in CI: {reason}")
-    pytest.skip(reason)
+    require(condition, reason, "browser test")
 
 
 try:
@@ -95,7 +81,7 @@ def app_server(fake, tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser(app_server):
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield b
         b.close()
 
@@ -156,14 +142,7 @@ def test_animate_tab_uploads_a_grid_and_plays_the_gif_and_mp4(page, tmp_path):
     links = page.locator("#anim-files a[download]")
     expect(links).to_have_count(6, timeout=10000)
     names = sorted(links.nth(i).get_attribute("download") for i in range(6))
-    assert names == [
-        "animation.gif",
-        "animation.mp4",
-        "animation.webp",
-        "frames.zip",
-        "grid_cut.png",
-        "sprite_sheet.zip",
-    ]
+    assert names == ANIMATE_DOWNLOADS
     expect(page.locator("#a-sheet")).to_contain_text("Sprite sheet (PNG + JSON)")
     sheet_link = next(links.nth(i) for i in range(6) if links.nth(i).get_attribute("download") == "sprite_sheet.zip")
     with zipfile.ZipFile(io.BytesIO(fetch(page, sheet_link.get_attribute("href")))) as z:

@@ -27,19 +27,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import REPO_ROOT, cli_json
+from helpers import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, cli_json, require
 from PIL import Image
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 JS_SRC = REPO_ROOT / "tests" / "js"
 JS_DIR = Path(os.environ.get("GRIDANIM_JS_DIR") or Path.home() / ".cache" / "gridanim" / "js")
 
@@ -50,11 +40,7 @@ except ImportError:  # pragma: no cover - depends on the machine
 
 
 def _require(condition: bool, reason: str) -> None:
-    if condition:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"engine test cannot run in CI: {reason}")
-    pytest.skip(reason)
+    require(condition, reason, "engine test")
 
 
 def phaser_js() -> Path:
@@ -168,7 +154,7 @@ def engine(tmp_path_factory):
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield root, f"http://127.0.0.1:{server.server_address[1]}", browser
         browser.close()
     server.shutdown()
