@@ -87,10 +87,8 @@ class _Loop:
             (count,) = struct.unpack_from(">I", p, 4)
             if count != 1:
                 raise _Unsupported("more than one edit")
-            if p[0] == 0:
-                seg, media = struct.unpack_from(">Ii", p, 8)
-            else:
-                seg, media = struct.unpack_from(">Qq", p, 8)
+            # media_time follows segment_duration (4 or 8 bytes by version); -1 marks an empty edit
+            (media,) = struct.unpack_from(">i", p, 12) if p[0] == 0 else struct.unpack_from(">q", p, 16)
             if media < 0:
                 raise _Unsupported("empty edit")
             return self._duration(p, 8, 8)

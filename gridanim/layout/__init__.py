@@ -344,9 +344,9 @@ def _seen_count(prof, length: int, given: _AxisFit, gray) -> _AxisFit:
     """The count the image shows on an axis whose count was given (for the "looks like" warning).
 
     When every given cut lies on a clean separator, the lattice spans the axis and the separators repeat
-    at the given pitch, the image agrees with it unless it shows a finer lattice containing those cuts, and such a lattice has a
-    multiple of their count and the same bounds: only those are tried. Otherwise the count is searched for as if none were
-    given.
+    at the given pitch, the image agrees with it unless it shows a finer lattice containing those cuts,
+    and such a lattice has a multiple of their count and the same bounds: only those are tried.
+    Otherwise the count is searched for as if none were given.
     """
     clean = given.n > 1 and given.score >= 0 and bool(given.strengths) and min(given.strengths) >= CLEAN_CUT
     # ...on an even lattice over the whole axis (a lattice that drifts to fit, or leaves out a margin,
