@@ -30,3 +30,37 @@ def test_both_raises_the_second_ones_error_after_the_first_finishes():
 def test_map2_keeps_order():
     for n in (0, 1, 2, 5, 12):
         assert map2(lambda x: x * x, list(range(n))) == [x * x for x in range(n)]
+
+
+def test_both_hands_work_to_one_long_lived_worker():
+    # the second pieces of successive calls run on the same thread: no thread is started per call
+    idents = {both(lambda: None, threading.get_ident)[1] for _ in range(20)}
+    assert len(idents) == 1 and threading.get_ident() not in idents
+
+
+def test_nested_and_concurrent_calls_get_threads_of_their_own_and_the_right_results():
+    # a call made inside the worker, or while another caller holds it, must not wait on the worker
+    def inner(k):
+        return both(lambda: k, lambda: k + 1)
+
+    assert both(lambda: inner(1), lambda: inner(10)) == ((1, 2), (10, 11))
+    results: dict[int, list] = {}
+    start = threading.Barrier(4)
+
+    def caller(k):
+        start.wait()
+        results[k] = [map2(lambda x: x * k, list(range(7))) for _ in range(30)]
+
+    threads = [threading.Thread(target=caller, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert all(not t.is_alive() for t in threads)
+    assert results == {k: [[x * k for x in range(7)]] * 30 for k in range(4)}
+
+
+def test_the_worker_survives_an_error_in_the_second_piece():
+    with pytest.raises(KeyError):
+        both(lambda: 1, lambda: {}["missing"])
+    assert both(lambda: 1, lambda: 2) == (1, 2)
