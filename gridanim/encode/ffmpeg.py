@@ -142,37 +142,43 @@ class Mp4Job:
             "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
             "-movflags", "+faststart", "-f", "mp4", "-y", self._once,
         ]  # fmt: skip
-        try:
-            self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._err)
-        except OSError as e:
-            self._cleanup()
-            raise EncodeError(
-                f"could not start ffmpeg ({e}): pip install imageio-ffmpeg or set IMAGEIO_FFMPEG_EXE"
-            ) from None
-        self._frames = [np.ascontiguousarray(f[: self._h, : self._w]) for f in frames]
+        self._cmd = cmd
+        self._frames = list(frames)  # cropped to even sides by the thread, as it feeds them
         self._counts = list(counts)
         self._repeat = repeat
-        self._procs = [self._proc]
+        self._procs: list[subprocess.Popen] = []
         self._lock = threading.Lock()  # guards _procs and _stopped between the thread and cancel()
         self._stopped = False
         self._ok = False
         self._rc: int | None = None
+        self._start_error: OSError | None = None
         self._thread = threading.Thread(target=self._run, name="gridanim-mp4", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
+        # ffmpeg is started here, not by the caller: the fork and the wait for the child's exec then
+        # overlap the caller's work too
+        with self._lock:
+            if self._stopped:
+                return
+            try:
+                proc = subprocess.Popen(self._cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._err)
+            except OSError as e:
+                self._start_error = e
+                return
+            self._procs.append(proc)
         wrote = True
         try:
-            stdin = self._proc.stdin
+            stdin = proc.stdin
             assert stdin is not None
             for f, c in zip(self._frames, self._counts, strict=False):
-                buf = memoryview(f).cast("B")
+                buf = memoryview(np.ascontiguousarray(f[: self._h, : self._w])).cast("B")
                 for _ in range(c):
                     stdin.write(buf)
             stdin.close()
         except (BrokenPipeError, OSError, ValueError):  # ffmpeg died: result() reports its stderr
             wrote = False
-        self._rc = self._proc.wait()
+        self._rc = proc.wait()
         if self._rc != 0 or not wrote or not os.path.exists(self._once):
             return
         if self._once != self._out and self._repeat_in_python():
@@ -218,6 +224,10 @@ class Mp4Job:
             if self._thread.is_alive():
                 self._stop()
                 raise EncodeError(f"ffmpeg took longer than {timeout:g} s: try fewer frames or a smaller --max-size")
+            if self._start_error is not None:
+                raise EncodeError(
+                    f"could not start ffmpeg ({self._start_error}): pip install imageio-ffmpeg or set IMAGEIO_FFMPEG_EXE"
+                ) from None
             if not self._ok:
                 self._fail(self._rc)
             with open(self._out, "rb") as fh:
@@ -268,6 +278,7 @@ def start_mp4(
     Give ``durations_ms`` (per frame, or one for all) or ``fps``. The video is
     ``yuv420p``, BT.709, ``+faststart``, cropped by one pixel where a side is
     odd; ``repeat`` plays the sequence that many times (0 = enough for 3 s).
+    The frames are read while the encode runs: do not change them before ``.result()``.
     """
     check_frames(frames)
     if durations_ms is None:
