@@ -116,14 +116,22 @@ REMAP_BITS = 7  # bits per channel of the remap table: a little SSIM for a much 
 
 
 def _keys(frames: Sequence[Frame], bits: int) -> list[np.ndarray]:
-    """Each frame's colours packed at ``bits`` bits per channel."""
+    """Each frame's colours packed at ``bits`` bits per channel.
+
+    The channels are shifted down in one uint8 pass, then packed into one uint32 array in place
+    (no temporary per channel).
+    """
     sh = 8 - bits
-    return [
-        ((f[..., 0] >> sh).astype(np.uint32) << (2 * bits))
-        | ((f[..., 1] >> sh).astype(np.uint32) << bits)
-        | (f[..., 2] >> sh)
-        for f in frames
-    ]
+    out = []
+    for f in frames:
+        q = f >> sh
+        k = q[..., 0].astype(np.uint32)
+        k <<= bits
+        k |= q[..., 1]
+        k <<= bits
+        k |= q[..., 2]
+        out.append(k)
+    return out
 
 
 def occupied_bins(keys: Sequence[np.ndarray], bits: int = REMAP_BITS) -> np.ndarray:

@@ -140,7 +140,10 @@ def _is_blank(rgb: np.ndarray, fg: np.ndarray | None, box, exact: bool = False) 
         return int(fg[y + dy : y + bh - dy, x + dx : x + bw - dx].sum()) <= max(2, bw * bh // 500)
     step = max(1, min(bw, bh) // 64)  # ~64 x 64 samples are plenty to tell flat from not
     cell = rgb[y + dy : y + bh - dy : step, x + dx : x + bw - dx : step]
-    return cell.size == 0 or float(cell.reshape(-1, 3).astype(np.float32).std(axis=0).max()) < 3.0
+    if cell.size == 0:
+        return True
+    # one row per channel: numpy's std along a contiguous axis, not down a column of (n, 3) rows (slower)
+    return float(np.ascontiguousarray(cell.reshape(-1, 3).T).std(axis=1, dtype=np.float64).max()) < 3.0
 
 
 def _keep_filled(rgb, fg, boxes, cells, cols, warnings, exact: bool = False):
