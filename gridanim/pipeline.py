@@ -49,7 +49,8 @@ from .generation.generate import (
 )
 from .generation.pricing import CostLedger, Estimate, Usage, usd
 from .generation.redraw import prepare_redraw
-from .hosting.storage import Record, load_record, update_record, write_output
+from .hosting.storage import Record, load_record, update_record
+from .output import write_output
 
 # ------------------------------------------------------------------ events
 

@@ -26,7 +26,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from .errors import InputError
 
@@ -84,21 +84,59 @@ def _open(src: FileSource) -> Image.Image:
             raise InputError(f"{name} is empty (0 bytes): upload a PNG, JPEG or WebP grid image")
         fp = str(path)
     try:
-        with warnings.catch_warnings():
-            # Pillow warns from 89 MP and refuses from 179 MP; _check_size draws our line at MAX_PIXELS.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(fp)  # reads the header only
+        im = _open_png(fp)
+        if im is None:
+            with warnings.catch_warnings():
+                # Pillow warns from 89 MP and refuses from 179 MP; _check_size draws our line at MAX_PIXELS.
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                im = Image.open(fp)  # reads the header only
     except Image.DecompressionBombError as e:
         m = re.search(r"\((\d+) pixels\)", str(e))
-        claim = f" {int(m.group(1)) // 1_000_000} megapixels," if m else ""
-        raise InputError(
-            f"{name} claims to be{claim} too large to open safely (a decompression bomb?): "
-            f"use an image under {MAX_PIXELS // 1_000_000} megapixels"
-        ) from None
+        raise _bomb(name, int(m.group(1)) if m else None) from None
     except UnidentifiedImageError:
         raise InputError(f"{name} is not an image Pillow can read: upload a PNG, JPEG or WebP grid") from None
     except OSError as e:
         raise InputError(f"{name} could not be read ({e}): upload a PNG, JPEG or WebP grid") from None
+    return im
+
+
+def _bomb(name: str, pixels: int | None) -> InputError:
+    claim = f" {pixels // 1_000_000} megapixels," if pixels else ""
+    return InputError(
+        f"{name} claims to be{claim} too large to open safely (a decompression bomb?): "
+        f"use an image under {MAX_PIXELS // 1_000_000} megapixels"
+    )
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _open_png(fp) -> Image.Image | None:
+    """A PNG opened by Pillow's PNG plugin itself, or None (not a PNG, or one the plugin refuses).
+
+    ``Image.open`` first imports Pillow's five default plugins (GIF's pulls in ImageMath, ImageOps and
+    ImageSequence), a share of the CLI's start-up spent while numpy imports beside it. Anything unusual goes
+    back to ``Image.open``, which words the errors.
+    """
+    if isinstance(fp, io.BytesIO):
+        head = fp.getvalue()[:8]
+    else:
+        with open(fp, "rb") as fh:
+            head = fh.read(8)
+    if head != _PNG_SIGNATURE:
+        return None
+    from PIL import PngImagePlugin
+
+    try:
+        im = PngImagePlugin.PngImageFile(fp)
+    except Exception:
+        if isinstance(fp, io.BytesIO):
+            fp.seek(0)
+        return None
+    w, h = im.size
+    if Image.MAX_IMAGE_PIXELS and w * h > 2 * Image.MAX_IMAGE_PIXELS:  # where Image.open refuses
+        im.close()
+        raise Image.DecompressionBombError(f"({w * h} pixels)")
     return im
 
 
@@ -147,10 +185,13 @@ def _decode(im: Image.Image, name: str, limit: int) -> Image.Image:
         im.load()
     except Exception as e:  # truncated files raise OSError / SyntaxError / ValueError
         raise _damaged(name, e) from None
-    try:
-        im = ImageOps.exif_transpose(im) if im.format == "JPEG" else im
-    except Exception:
-        pass
+    if im.format == "JPEG":  # cameras store the rotation in EXIF (ImageOps is imported for JPEGs only)
+        from PIL import ImageOps
+
+        try:
+            im = ImageOps.exif_transpose(im)
+        except Exception:
+            pass
     return _shrink(im, limit)
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 
 def human_bytes(n: int) -> str:
@@ -16,6 +19,8 @@ def human_bytes(n: int) -> str:
 
 def money(usd: Decimal | float | int) -> str:
     """``$0.05``, ``$0.0312`` (4 decimals under $1 when cents would hide it), ``$12.00``."""
+    from decimal import ROUND_HALF_UP, Decimal  # here: the CLI's animate path prints no money
+
     d = Decimal(str(usd))
     if d != 0 and abs(d) < 1 and d != d.quantize(Decimal("0.01")):
         return f"${d.quantize(Decimal('0.0001'), rounding=ROUND_HALF_UP)}"

@@ -82,3 +82,46 @@ def test_background_read_makes_detections_working_copy_with_the_same_result(tmp_
     rgba = np.dstack([grid, np.full(grid.shape[:2], 128, np.uint8)])
     Image.fromarray(rgba).save(tmp_path / "a.png")
     assert load_image(read_in_background(tmp_path / "a.png")).work is None  # detection shrinks alpha with it
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Image.fromarray(np.random.default_rng(1).integers(0, 256, (40, 50, 3), dtype=np.uint8)),
+        lambda: Image.fromarray(np.random.default_rng(2).integers(0, 256, (40, 50, 4), dtype=np.uint8)),
+        lambda: Image.new("P", (30, 20), 3),  # palette, with a transparent entry (below)
+        lambda: Image.new("I;16", (30, 20), 40000),
+        lambda: Image.new("LA", (30, 20), (10, 99)),
+    ],
+    ids=["rgb", "rgba", "palette-trns", "16-bit", "la"],
+)
+def test_pngs_read_as_image_open_reads_them(tmp_path, make):
+    # PNGs skip Image.open (it imports every default plugin first); what comes out must not change
+    im = make()
+    p = tmp_path / "x.png"
+    im.save(p, transparency=3) if im.mode == "P" else im.save(p)
+    ours = read_image(str(p)).image
+    ref = Image.open(p)
+    ref.load()
+    assert (ours.format, ours.mode, ours.size) == (ref.format, ref.mode, ref.size)
+    assert ours.info.get("transparency") == ref.info.get("transparency")
+    assert np.array_equal(np.asarray(ours), np.asarray(ref))
+    from_bytes = read_image(p.read_bytes()).image
+    assert np.array_equal(np.asarray(from_bytes), np.asarray(ref))
+
+
+def test_an_animated_png_is_read_as_its_first_frame_with_a_note(tmp_path):
+    p = tmp_path / "anim.png"
+    frames = [Image.new("RGB", (20, 16), c) for c in ((255, 0, 0), (0, 255, 0))]
+    frames[0].save(p, save_all=True, append_images=frames[1:], duration=100)
+    r = read_image(str(p))
+    assert np.asarray(r.image)[0, 0].tolist() == [255, 0, 0]
+    assert any("animated (2 frames)" in n for n in r.notes)
+
+
+def test_a_png_with_a_broken_chunk_gets_the_one_line_error(tmp_path):
+    good = png_bytes(np.zeros((20, 20, 3), np.uint8))
+    bad = good[:12] + b"IHDX" + good[16:]  # the first chunk is not IHDR: Pillow refuses the file
+    with pytest.raises(InputError, match="not an image Pillow can read") as e:
+        read_image(bad)
+    assert "\n" not in str(e.value)

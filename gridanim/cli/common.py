@@ -131,7 +131,7 @@ def read_early(path: str):
 
 
 def write(path: str, data: bytes) -> None:
-    from ..hosting.storage import write_output
+    from ..output import write_output
 
     write_output(path, data)
 

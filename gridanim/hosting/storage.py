@@ -105,23 +105,6 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise _fail("write", path, e) from None
 
 
-def write_output(path: str | os.PathLike, data: bytes) -> Path:
-    """Write an output file the user named (atomically, its folder made); one-line :class:`InputError` otherwise."""
-    from ..errors import InputError
-
-    p = Path(path)
-    try:
-        if p.is_dir():
-            raise InputError(f"{p} is a folder: give a file name such as {p / 'out'}")
-        p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_name(f".{p.name}.part")
-        tmp.write_bytes(data)
-        os.replace(tmp, p)
-    except OSError as e:
-        raise InputError(f"cannot write {p} ({e.strerror or e}): choose another path") from None
-    return p
-
-
 def _dump(meta: dict) -> bytes:
     return (json.dumps(redact(meta), indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8")
 
