@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .evidence import _cheb, _median0, _median_lines, _runs
+from .evidence import _cheb, _dense, _median0, _median_lines, _runs
 
 
 def _cross(fg: np.ndarray) -> np.ndarray:
@@ -258,7 +258,7 @@ def photo_band(lines: np.ndarray, nominal: float, radius: float, thr: float, gro
     lo_, hi_, a, b = _window(length, nominal, radius, grow)
     if b - a < 3:
         return None
-    raw = np.ascontiguousarray(lines[_sample(lines.shape[0]), max(0, a - 5) : min(length, b + 5)])
+    raw = _dense(lines[_sample(lines.shape[0]), max(0, a - 5) : min(length, b + 5)])
     off = a - max(0, a - 5)
     med = _median_lines(raw) if raw.dtype == np.uint8 else np.median(raw.astype(np.float32), axis=0)
     win = raw.astype(np.float32)
@@ -319,7 +319,7 @@ def divider_cut(lines: np.ndarray, nominal: float, radius: float, colour: np.nda
     lo_, hi_, a, b = _window(length, nominal, radius, grow)
     if b <= a:
         return None
-    raw = np.ascontiguousarray(lines[_sample(lines.shape[0]), a:b])
+    raw = _dense(lines[_sample(lines.shape[0]), a:b])
     win = raw.astype(np.float32)
     near = (_cheb(win, colour) < thr * 1.5).mean(axis=0)
     # thin uniform lines of another colour: a guide line inside the gutter, a frame line along it
@@ -372,7 +372,7 @@ def border_walk(
     cap = min(cap, lines.shape[1])
     if cap <= 0:
         return 0
-    raw = np.ascontiguousarray(lines[_sample(lines.shape[0], 64), :cap])
+    raw = _dense(lines[_sample(lines.shape[0], 64), :cap])
     win = raw.astype(np.float32)
     near = (_cheb(win, colour) < thr * 1.5).mean(axis=0)
     med = _median_lines(raw) if raw.dtype == np.uint8 else np.median(win, axis=0)  # (cap, 3)
@@ -425,7 +425,7 @@ def uniform_runs(lines: np.ndarray, a: int, b: int, ref: np.ndarray, thr: float,
 
     With ``with_colour`` the lines' median colours (b - a, 3) come third.
     """
-    raw = np.ascontiguousarray(lines[_sample(lines.shape[0]), a:b])
+    raw = _dense(lines[_sample(lines.shape[0]), a:b])
     win = raw.astype(np.float32)
     med = _median_lines(raw) if raw.dtype == np.uint8 else np.median(win, axis=0)  # (b - a, 3)
     share = (_cheb(win, med[None]) < thr).mean(axis=0)

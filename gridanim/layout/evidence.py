@@ -55,14 +55,15 @@ def _median0(a: np.ndarray) -> np.ndarray:
 def _median_lines(a: np.ndarray) -> np.ndarray:
     """``np.median(a.astype(np.float32), axis=0)`` of a uint8 or int16 array (pixel values, sums of three).
 
-    The order statistics are taken on an int16 transposed copy, partitioned
+    The order statistics are taken on an int32 transposed copy, partitioned
     along its contiguous axis around one index: numpy's SIMD selection
     (several indices, or axis 0 of a C-ordered array, take its generic path,
-    5-10x slower). The lower middle value is the largest below it; their
-    half-sum is exact in float32, as np.median's.
+    5-10x slower; with AVX2 but not AVX-512, 8- and 16-bit rows do too). The
+    lower middle value is the largest below it; their half-sum is exact in
+    float32, as np.median's.
     """
     n = a.shape[0]
-    t = a.reshape(n, -1).astype(np.int16).T.copy()
+    t = a.reshape(n, -1).astype(np.int32).T.copy()
     k = n // 2
     t.partition(k, axis=1)
     hi = t[:, k]
@@ -127,6 +128,21 @@ def _cheb(a: np.ndarray, colour) -> np.ndarray:
     return np.maximum(
         np.maximum(np.abs(a[..., 0] - c[..., 0]), np.abs(a[..., 1] - c[..., 1])), np.abs(a[..., 2] - c[..., 2])
     )
+
+
+def _dense(a: np.ndarray, dtype=None) -> np.ndarray:
+    """``np.ascontiguousarray(a, dtype)``; a transposed view of pixels (L, n, 3) is copied plane by plane.
+
+    Where a line's pixels are not adjacent in memory (a column band seen as lines), numpy copies the
+    view pixel triple by triple, several times slower than three strided 2-D plane copies. Same values.
+    """
+    dtype = a.dtype if dtype is None else np.dtype(dtype)
+    if a.ndim != 3 or a.shape[2] != 3 or a.strides[1] == 3 * a.itemsize or a.strides[2] != a.itemsize:
+        return np.ascontiguousarray(a, dtype=dtype)
+    out = np.empty(a.shape, dtype)
+    for ch in range(3):
+        out[..., ch] = a[..., ch]
+    return out
 
 
 def _prepare(rgb: Frame, alpha: np.ndarray | None, work_rgb: np.ndarray | None = None) -> _Work:
@@ -293,7 +309,7 @@ def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
     """Separator evidence for every column of ``img`` (H x W x 3 work image, uint8 or float32)."""
     h, w = img.shape[:2]
     # statistics along each line from ~160-320 samples: plenty for fractions
-    sub = np.ascontiguousarray(img[:: max(1, h // 160)])
+    sub = _dense(img[:: max(1, h // 160)])
     exact = sub.dtype == np.uint8  # whole numbers: medians by integer selection, steps in int16
     if not exact:
         sub = sub.astype(np.float32)
@@ -349,7 +365,7 @@ def _profile(img: np.ndarray, fg: np.ndarray | None, tol: float) -> _Profile:
             if len(rows) == len(f2):
                 thr = max(16.0, tol * 0.6)
                 line = med[d : w - d][None]
-                rows_f = rows.astype(np.float32)  # once: the two sides are overlapping views of it
+                rows_f = _dense(rows, np.float32)  # once: the two sides are overlapping views of it
                 before, after = rows_f[:, : w - 2 * d], rows_f[:, 2 * d :]
                 both &= (_cheb(before, line) > thr) & (_cheb(after, line) > thr)
                 # across a line of one colour end to end (a divider, a guide line), what runs across
