@@ -247,12 +247,6 @@ def test_detection_does_not_import_numpy_ma():
 # --------------------------------------------------------------------------- #
 # Boxes against the manifest's box truth (the issue's "done when")
 
-# Grids whose boxes are not yet right (measured with bench/real_grids.py): strict
-# xfail, so a fix shows up as XPASS and a regression elsewhere as a failure.
-BOX_KNOWN_WRONG = {
-    "photo_muybridge_cat_4x5_numbered.jpg": "a light paper gap beside a print's dark edge: some cuts 3-4 px off",
-}
-
 
 def _manifest():
     p = GRIDS / "manifest.json"
@@ -260,16 +254,9 @@ def _manifest():
 
 
 @needs_shared
-@pytest.mark.parametrize(
-    "entry",
-    [
-        pytest.param(e, id=e["file"], marks=pytest.mark.xfail(strict=True, reason=BOX_KNOWN_WRONG[e["file"]]))
-        if e["file"] in BOX_KNOWN_WRONG
-        else pytest.param(e, id=e["file"])
-        for e in _manifest()
-    ],
-)
+@pytest.mark.parametrize("entry", [pytest.param(e, id=e["file"]) for e in _manifest()])
 def test_real_grid_boxes_match_box_truth(entry):
+    # every grid, the cat plate's faint paper gaps beside its prints' dark edges included
     img = load_image(GRIDS / entry["file"])
     lay = detect_layout(img.rgb, img.alpha)
     boxes = [tuple(round(v * img.scale) for v in b) for b in lay.boxes]

@@ -486,8 +486,9 @@ def _cut_boxes(rgb, img, fg, tol, xfit, yfit, xb, yb, s, kind, colour, thr):
     xstraight = [xb[0]] + [c * s for c in xfit.cuts] + [xb[1]]
 
     def sides(lines, cuts_w, bounds, pitch, n):
-        """(start, end) of each of the n cells along a band's lines."""
-        ends = []
+        """(start, end) of each of the n cells along a band's lines, and {k: the mount's paper at cut k, or
+        None} for the cuts placed on a seam."""
+        ends, paper = [], {}
         radius = max(3.0, 2 * s + 2, 0.04 * pitch) if kind == "divided" else max(3.0, s + 2, 0.06 * pitch)
         for k in range(1, n):
             nom = cuts_w[k] * s
@@ -498,12 +499,15 @@ def _cut_boxes(rgb, img, fg, tol, xfit, yfit, xb, yb, s, kind, colour, thr):
                 cut = bx.divider_cut(lines, nom, radius, colour, thr, int(0.12 * pitch))
             else:  # a dark band or light line between photos, else a seam
                 cut = bx.photo_band(lines, nom, radius, thr, int(0.1 * pitch))
-            if cut is None:
-                cut = bx.seam_cut(lines, nom, radius) if kind != "divided" else bx.step_cut(lines, nom, radius)
+            if cut is None and kind == "divided":
+                cut = bx.step_cut(lines, nom, radius)
+            elif cut is None:
+                cut = bx.seam_cut(lines, nom, radius)
+                paper[k - 1] = bx.paper_gap(lines, cut, thr)
             ends.append(cut)
         starts = [bounds[0]] + [e[1] for e in ends]
         stops = [e[0] for e in ends] + [bounds[1]]
-        return list(zip(starts, stops, strict=False))
+        return list(zip(starts, stops, strict=False)), paper
 
     # the cells' own colour: dividers, bands and borders are lines unlike it
     interior = _median0(
@@ -518,27 +522,39 @@ def _cut_boxes(rgb, img, fg, tol, xfit, yfit, xb, yb, s, kind, colour, thr):
     # a dark edge around the plate, measured per band: a scan's edge is rarely straight
     cap_x, cap_y = int(0.1 * px) + 2, int(0.1 * py) + 2
 
-    def row_spans():  # (start, end) of each column's cells, per row band
+    def row_lines(r):  # the middle of row band r, cut positions along axis 1
+        y0, y1 = int(ystraight[r]), int(ystraight[r + 1])
+        pad = int((y1 - y0) * 0.1)
+        return rgb[y0 + pad : max(y0 + pad + 1, y1 - pad)]
+
+    def col_lines(c):
+        x0, x1 = int(xstraight[c]), int(xstraight[c + 1])
+        pad = int((x1 - x0) * 0.1)
+        return rgb[:, x0 + pad : max(x0 + pad + 1, x1 - pad)].transpose(1, 0, 2)
+
+    xsides, ysides = both(
+        lambda: [sides(row_lines(r), xrow[r], xb, px, xfit.n) for r in range(yfit.n)],
+        lambda: [sides(col_lines(c), ycol[c], yb, py, yfit.n) for c in range(xfit.n)],
+    )
+    # a plate mounted on card shows the card between its prints at most seams; a light line at one
+    # seam or two is a tile's own (a sky, a lit edge)
+    paper = [g for _, gaps in xsides + ysides for g in gaps.values()]
+    mounted = len(paper) > 0 and sum(g is not None for g in paper) >= 0.5 * len(paper)
+
+    def finish(band_lines, bands, cap):  # photo plates: the card between the prints, the plate's edge
         out = []
-        for r in range(yfit.n):
-            y0, y1 = int(ystraight[r]), int(ystraight[r + 1])
-            pad = int((y1 - y0) * 0.1)
-            lines = rgb[y0 + pad : max(y0 + pad + 1, y1 - pad)]
-            spans = sides(lines, xrow[r], xb, px, xfit.n)
-            out.append(spans if kind == "divided" else bx.plate_edges(lines, spans, interior, thr, cap_x))
+        for i, (spans, gaps) in enumerate(bands):
+            spans = list(spans)
+            for k, g in gaps.items() if mounted else ():
+                if g is not None:
+                    spans[k], spans[k + 1] = (spans[k][0], g[0]), (g[1], spans[k + 1][1])
+            out.append(bx.plate_edges(band_lines(i), spans, interior, thr, cap, mounted))
         return out
 
-    def col_spans():  # (start, end) of each row's cells, per column band
-        out = []
-        for c in range(xfit.n):
-            x0, x1 = int(xstraight[c]), int(xstraight[c + 1])
-            pad = int((x1 - x0) * 0.1)
-            lines = rgb[:, x0 + pad : max(x0 + pad + 1, x1 - pad)].transpose(1, 0, 2)
-            spans = sides(lines, ycol[c], yb, py, yfit.n)
-            out.append(spans if kind == "divided" else bx.plate_edges(lines, spans, interior, thr, cap_y))
-        return out
-
-    xspans, yspans = both(row_spans, col_spans)
+    if kind == "divided":
+        xspans, yspans = [sp for sp, _ in xsides], [sp for sp, _ in ysides]
+    else:
+        xspans, yspans = both(lambda: finish(row_lines, xsides, cap_x), lambda: finish(col_lines, ysides, cap_y))
 
     def frame_width(spans, pitch):
         gaps = [sp[k + 1][0] - sp[k][1] for sp in spans for k in range(len(sp) - 1)]

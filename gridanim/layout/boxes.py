@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .evidence import _cheb, _dense, _median0, _median_lines, _runs
+from .evidence import _cheb, _dense, _median0, _median1, _median_lines, _runs
 
 
 def _cross(fg: np.ndarray) -> np.ndarray:
@@ -299,13 +299,75 @@ def photo_band(lines: np.ndarray, nominal: float, radius: float, thr: float, gro
     return int(s), int(e)
 
 
-def plate_edges(lines: np.ndarray, spans: list, ref: np.ndarray, thr: float, cap: int) -> list:
-    """``spans`` (start, end) of a band's cells with the first start and last end moved past a plate's edge."""
+def _lum_lines(lines: np.ndarray, a: int, b: int) -> np.ndarray:
+    """Median brightness (mean of the channels) of lines [a, b) of a band, on a sample along it."""
+    raw = lines[_sample(lines.shape[0]), a:b].astype(np.int16)
+    return _median_lines(raw[..., 0] + raw[..., 1] + raw[..., 2]) / 3.0
+
+
+def paper_gap(lines: np.ndarray, seam: tuple[int, int], thr: float, reach: int = 4) -> tuple[int, int] | None:
+    """(end of the print before, start of the print after) at the mount's paper showing between two
+    prints next to ``seam``, or None.
+
+    Prints mounted edge to edge leave a line or two of the card between them, lighter than both prints
+    however faintly; a print's own edge is often darker. The seam's steps are strongest at that dark
+    edge, but it belongs to its print: the cut is the light lines (and what lies between them), when
+    they are lighter than the prints on both sides by half the colour tolerance.
+    """
+    lo, hi = seam
+    length = lines.shape[1]
+    s0, s1 = lo - reach, hi + reach  # the light lines are looked for in [s0, s1)
+    a, b = s0 - 6, s1 + 6  # and the prints' level in the 5 lines beyond, either side
+    if a < 0 or b > length or s1 - s0 < 2:
+        return None
+    lum = _lum_lines(lines, a, b)
+    level = max(_median1(lum[:5]), _median1(lum[-5:]))
+    peak = 6 + int(np.argmax(lum[6 : 6 + s1 - s0]))
+    if float(lum[peak]) - level < thr / 2:
+        return None
+    light = np.flatnonzero(lum > level + (float(lum[peak]) - level) / 3)
+    # the lines of one gap: the light ones around the lightest, at most two others between them
+    k = int(np.searchsorted(light, peak))
+    i = j = k
+    while i > 0 and light[i] - light[i - 1] <= 3:
+        i -= 1
+    while j < len(light) - 1 and light[j + 1] - light[j] <= 3:
+        j += 1
+    if light[i] < 5 or light[j] >= len(lum) - 5:
+        return None  # light up to where the prints were measured: a light strip of one tile, not a gap
+    return a + int(light[i]), a + int(light[j]) + 1
+
+
+def thin_edge(lines: np.ndarray, thr: float, reach: int = 3) -> int:
+    """How many of the first lines of ``lines`` (band, L, 3) are a mounted print's ragged edge, at most ``reach``.
+
+    A plate scanned on its card mount ends in a dark edge that wanders too much to be uniform along
+    the band, or in a line or two of the card, lighter than the print; either way the lines' median
+    stands apart from the print's level just inside (the card with a step down into the print).
+    """
+    n = reach + 8
+    if lines.shape[1] < n:
+        return 0
+    lum = _lum_lines(lines, 0, n)
+    level = _median1(lum[reach + 2 :])
+    dark = 0
+    while dark < reach and lum[dark] < level - thr:
+        dark += 1
+    # a card line steps down into the print; a print that darkens inward is lighter at its edge too
+    light = np.flatnonzero((lum[:reach] > level + thr / 2) & (lum[:reach] > lum[1 : reach + 1] + thr / 2))
+    return max(dark, int(light[-1]) + 1 if len(light) else 0)
+
+
+def plate_edges(lines: np.ndarray, spans: list, ref: np.ndarray, thr: float, cap: int, paper: bool = False) -> list:
+    """``spans`` (start, end) of a band's cells with the first start and last end moved past a plate's edge
+    (``paper``: a plate scanned on its card mount, whose edges are ragged)."""
     (a, e0), *rest = spans
-    a += edge_border(lines[:, a:], ref, thr, cap, one_colour=True)
+    head = lines[:, a:]
+    a += max(edge_border(head, ref, thr, cap, one_colour=True), thin_edge(head, thr) if paper else 0)
     spans = [(a, e0)] + rest
     s1, b = spans[-1]
-    b -= edge_border(lines[:, :b][:, ::-1], ref, thr, cap, one_colour=True)
+    tail = lines[:, :b][:, ::-1]
+    b -= max(edge_border(tail, ref, thr, cap, one_colour=True), thin_edge(tail, thr) if paper else 0)
     return spans[:-1] + [(s1, b)]
 
 
