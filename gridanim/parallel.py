@@ -12,7 +12,6 @@ or the worker itself) gets a thread of its own, so calls never wait on each othe
 
 from __future__ import annotations
 
-import queue
 import threading
 from collections.abc import Callable
 from typing import TypeVar
@@ -22,10 +21,12 @@ B = TypeVar("B")
 
 
 class _Worker:
-    """One daemon thread running submitted calls in turn; ``claim`` makes a caller its only user."""
+    """One daemon thread running one submitted call at a time; ``claim`` makes a caller its only user."""
 
     def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._go = threading.Lock()  # released when a job is waiting
+        self._go.acquire()
+        self._job: tuple[Callable[[], None], threading.Lock] | None = None
         self._claim = threading.Lock()
         self._start = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -43,11 +44,16 @@ class _Worker:
         self._claim.release()
 
     def submit(self, fn: Callable[[], None], done: threading.Lock) -> None:
-        self._jobs.put((fn, done))
+        """Run ``fn`` on the worker; ``done`` (held by the caller) is released when it is over."""
+        self._job = (fn, done)
+        self._go.release()
 
     def _loop(self) -> None:
         while True:
-            fn, done = self._jobs.get()
+            self._go.acquire()
+            job, self._job = self._job, None
+            assert job is not None
+            fn, done = job
             try:
                 fn()
             finally:

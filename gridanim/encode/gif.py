@@ -55,13 +55,13 @@ def delta_frames(indexed: Sequence[np.ndarray], transparent: int) -> list[np.nda
     always differ, so held frames stay separate frames with their own delays.
     """
     out = [indexed[0]]
+    clear = np.uint8(transparent)
     for prev, cur in zip(indexed, indexed[1:], strict=False):
         same = cur == prev
         if not same.any():
             out.append(cur)
             continue
-        cand = cur.copy()
-        cand[same] = transparent
+        cand = np.where(same, clear, cur)
         pick, other = (cand, cur) if _edges(cand) < _edges(cur) else (cur, cand)
         # Pillow merges a frame identical to the one before (adding up delays);
         # a repeated frame is written the other way so the GIF keeps every frame.

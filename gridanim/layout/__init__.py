@@ -273,10 +273,10 @@ def _general(rgb, alpha, rows, cols, work_rgb=None) -> Layout:
     H, W = img.shape[:2]
     s = work.scale
 
-    gray = work.gray()
-    # the two axes are independent: each on a core of its own
-    col_prof, row_prof = both(
-        lambda: _profile(img, fg, work.tol),
+    # the two axes are independent: each on a core of its own (the row profile, over transposed
+    # lines, takes longer: the grey copy the counts need is made beside the column one)
+    (col_prof, gray), row_prof = both(
+        lambda: (_profile(img, fg, work.tol), work.gray()),
         lambda: _profile(img.transpose(1, 0, 2), None if fg is None else fg.T, work.tol),
     )
     xfit, yfit = both(lambda: _choose_count(col_prof, W, cols, gray), lambda: _choose_count(row_prof, H, rows, gray.T))
@@ -532,10 +532,12 @@ def _cut_boxes(rgb, img, fg, tol, xfit, yfit, xb, yb, s, kind, colour, thr):
         pad = int((x1 - x0) * 0.1)
         return rgb[:, x0 + pad : max(x0 + pad + 1, x1 - pad)].transpose(1, 0, 2)
 
-    xsides, ysides = both(
-        lambda: [sides(row_lines(r), xrow[r], xb, px, xfit.n) for r in range(yfit.n)],
-        lambda: [sides(col_lines(c), ycol[c], yb, py, yfit.n) for c in range(xfit.n)],
-    )
+    # band by band over two cores, split by count rather than by axis: a column band, read across
+    # its lines, costs more than a row band
+    bands = [(row_lines, xrow, xb, px, xfit.n, r) for r in range(yfit.n)]
+    bands += [(col_lines, ycol, yb, py, yfit.n, c) for c in range(xfit.n)]
+    band_sides = map2(lambda b: sides(b[0](b[5]), b[1][b[5]], b[2], b[3], b[4]), bands)
+    xsides, ysides = band_sides[: yfit.n], band_sides[yfit.n :]
     # a plate mounted on card shows the card between its prints at most seams; a light line at one
     # seam or two is a tile's own (a sky, a lit edge)
     paper = [g for _, gaps in xsides + ysides for g in gaps.values()]
