@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .evidence import _cheb, _dense, _median0, _median1, _median_lines, _runs
+from .evidence import _cheb, _dense, _median0, _median1, _median_lines, _runs, _share
 
 
 def _cross(fg: np.ndarray) -> np.ndarray:
@@ -213,7 +213,7 @@ def seam_cut(lines: np.ndarray, nominal: float, radius: float) -> tuple[int, int
         c = int(round(nominal))
         return c, c
     level = max(18.0, 2.0 * float(np.median(step)))
-    share = (step > level).mean(axis=0)
+    share = _share(step > level)
     strength = np.median(step, axis=0)
     # near the lattice wins ties; the median step breaks them between neighbouring lines
     score = (
@@ -262,7 +262,7 @@ def photo_band(lines: np.ndarray, nominal: float, radius: float, thr: float, gro
     off = a - max(0, a - 5)
     med = _median_lines(raw) if raw.dtype == np.uint8 else np.median(raw.astype(np.float32), axis=0)
     win = raw.astype(np.float32)
-    share = (_cheb(win, med[None]) < thr).mean(axis=0)
+    share = _share(_cheb(win, med[None]) < thr)
     n = len(med)
     # uniform lines, split where the colour jumps: a dark band next to a tile's own flat strip
     uniform = share >= 0.85
@@ -383,10 +383,10 @@ def divider_cut(lines: np.ndarray, nominal: float, radius: float, colour: np.nda
         return None
     raw = _dense(lines[_sample(lines.shape[0]), a:b])
     win = raw.astype(np.float32)
-    near = (_cheb(win, colour) < thr * 1.5).mean(axis=0)
+    near = _share(_cheb(win, colour) < thr * 1.5)
     # thin uniform lines of another colour: a guide line inside the gutter, a frame line along it
     med = _median_lines(raw) if raw.dtype == np.uint8 else np.median(win, axis=0)
-    thin = ((_cheb(win, med[None]) < thr).mean(axis=0) >= 0.85) & (near < 0.6)
+    thin = (_share(_cheb(win, med[None]) < thr) >= 0.85) & (near < 0.6)
     good = near >= 0.6
     runs = _runs(good)
     merged = []
@@ -436,9 +436,9 @@ def border_walk(
         return 0
     raw = _dense(lines[_sample(lines.shape[0], 64), :cap])
     win = raw.astype(np.float32)
-    near = (_cheb(win, colour) < thr * 1.5).mean(axis=0)
+    near = _share(_cheb(win, colour) < thr * 1.5)
     med = _median_lines(raw) if raw.dtype == np.uint8 else np.median(win, axis=0)  # (cap, 3)
-    uniform = (_cheb(win, med[None]) < thr).mean(axis=0) >= 0.9
+    uniform = _share(_cheb(win, med[None]) < thr) >= 0.9
     unlike = _cheb(med, interior) > 2 * thr
     divider = near >= 0.6
     border = divider | (uniform & unlike)  # margins, frame and guide lines of any colour
@@ -490,7 +490,7 @@ def uniform_runs(lines: np.ndarray, a: int, b: int, ref: np.ndarray, thr: float,
     raw = _dense(lines[_sample(lines.shape[0]), a:b])
     win = raw.astype(np.float32)
     med = _median_lines(raw) if raw.dtype == np.uint8 else np.median(win, axis=0)  # (b - a, 3)
-    share = (_cheb(win, med[None]) < thr).mean(axis=0)
+    share = _share(_cheb(win, med[None]) < thr)
     unlike = _cheb(med, ref) > 2 * thr
     if with_colour:
         return (share >= 0.85) & unlike, (share >= 0.5) & unlike, med
