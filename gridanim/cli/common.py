@@ -8,7 +8,6 @@ need them, so ``detect``/``animate`` start fast.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -111,6 +110,8 @@ def layout_report(layout, scale: float) -> dict:
 
 def emit(args, report: dict, lines: Sequence[str]) -> None:
     if args.json:
+        import json  # only --json needs it: one import less before the grid is read
+
         sys.stdout.write(json.dumps(report) + "\n")
     else:
         sys.stdout.write("\n".join(lines) + "\n")
