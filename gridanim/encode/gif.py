@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import EncodeError, InputError
+from ..parallel import both
 from ..types import Frame
 from ..units import human_bytes
 from .common import GIF_QUALITIES, _check_durations, check_alphas, check_frames
@@ -184,9 +185,14 @@ def _gif_once(frames: Sequence[Frame], durations: list[int], loop: int | None, q
         palette = palette_for(frames, ncol, step=4)
         indexed = _remap_pillow(frames, palette)
     else:
-        binned = _keys(frames, REMAP_BITS)
+        step, guess_ncol = palette_step(frames), ncol
+        # the palette of the usual case (many colours, not grainy) is made on another thread while
+        # the colours are binned; it is thrown away where that case turns out not to hold
+        guess, (binned, seen) = both(
+            lambda: palette_for(frames, guess_ncol, step=step, speed=10),
+            lambda: (lambda b: (b, occupied_bins(b)))(_keys(frames, REMAP_BITS)),
+        )
         # more occupied bins than palette entries means more colours too: lossy
-        seen = occupied_bins(binned)
         nbins = int(np.count_nonzero(seen))
         few = nbins <= ncol
         keys, occ = distinct_colors(frames) if nbins <= EXACT_BINS else (None, None)
@@ -200,7 +206,9 @@ def _gif_once(frames: Sequence[Frame], durations: list[int], loop: int | None, q
             # (small clips fill many bins per pixel without being grainy: not on the exact path)
             if not exact and colors == 256 and nbins > GRAINY_BINS * sum(f.shape[0] * f.shape[1] for f in frames):
                 ncol = GRAINY_COLORS
-            palette = palette_for(frames, ncol, step=palette_step(frames), speed=EXACT_SPEED if exact else 10)
+            palette = guess
+            if exact or ncol != guess_ncol:
+                palette = palette_for(frames, ncol, step=step, speed=EXACT_SPEED if exact else 10)
             if exact:
                 indexed = remap_exact(frames, palette, distinct=(keys, occ))
             else:
