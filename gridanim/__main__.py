@@ -1,7 +1,13 @@
 """``python -m gridanim``: see :mod:`gridanim.cli`."""
 
+import gc
 import os
 import sys
+
+# A command runs once and exits: the cyclic collector would only walk every object of numpy, Pillow and
+# the package again and again while they import (dozens of passes); reference counting frees what a
+# command makes. The app (app.py) keeps the collector on.
+gc.disable()
 
 # Small matrix products (palette lookup) run faster single-threaded, and the
 # second core is busy with ffmpeg during `animate`. Must be set before numpy loads.
