@@ -678,3 +678,37 @@ def test_blurred_thin_frame_lines_of_a_thumbnail_are_in_no_frame():
         for b, t in zip(lay.boxes, truth, strict=True):
             v, past, clip = box_errors(b, t)
             assert v >= 0.95 and past <= 2 and clip <= 2, (rows_, lay.boxes, truth)
+
+
+def _ragged_rows_sheet():
+    """A 4x3 no-gutter sheet on one lightly noisy background (as image models paint it) whose rows came
+    out uneven (330/250/290/330 px): every subject is centred in its own cell, so the true row edges
+    are near the middles of the gaps."""
+    edges_y, edges_x = [0, 330, 580, 870, 1200], [0, 400, 800, 1200]
+    noise = np.random.default_rng(9).integers(-3, 4, (1200, 1200, 1))
+    img = np.clip(np.array([238, 232, 214]) + noise, 0, 255).astype(np.uint8)
+    yy, xx = np.mgrid[0:1200, 0:1200]
+    for r in range(4):
+        y0, y1 = edges_y[r], edges_y[r + 1]
+        for c in range(3):
+            x0, x1 = edges_x[c], edges_x[c + 1]
+            cy, cx, ry, rx = (y0 + y1) / 2, (x0 + x1) / 2, 0.3 * (y1 - y0), 0.25 * (x1 - x0) + 4 * c
+            img[((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1] = (60 + 40 * r, 90, 160 - 30 * c)
+    return img, edges_y, edges_x
+
+
+def test_ragged_rows_are_cut_in_the_middle_of_the_gaps_between_them():
+    img, edges_y, edges_x = _ragged_rows_sheet()
+    lay = detect_layout(img, rows=4, cols=3)
+    assert (lay.rows, lay.cols, lay.frames) == (4, 3, 12)
+    cuts_y = sorted({b[1] for b in lay.boxes} - {0})
+    cuts_x = sorted({b[0] for b in lay.boxes} - {0})
+    fg = (np.abs(img.astype(int) - (238, 232, 214)) > 8).any(axis=2)
+    rows_fg = np.flatnonzero(fg.any(axis=1))
+    for cut, true, even in zip(cuts_y, edges_y[1:-1], (300, 600, 900), strict=True):
+        lo = rows_fg[rows_fg < true].max() + 1  # the gap of background between two rows of subjects
+        hi = rows_fg[rows_fg >= true].min()
+        assert lo + 0.4 * (hi - lo) - 1 <= cut <= hi - 0.4 * (hi - lo) + 1, (cut, lo, hi)
+        assert abs(cut - true) < abs(even - true), (cut, true)
+    # the columns are even and their subjects end at the same place in every column: kept
+    assert cuts_x == edges_x[1:-1]

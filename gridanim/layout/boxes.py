@@ -4,9 +4,10 @@ Three kinds of grid, three ways a cut lands:
 
 * **shared background** (subjects on one flat / noisy / keyed / transparent
   background, no gutters): a cut is a position no subject runs across. The even
-  lattice is kept wherever its cut is free; a cut moves only when a subject
-  crosses it, to the nearest free run (pushed a little inside it), and bends per
-  band of the other axis only when no straight cut is free.
+  lattice is kept wherever its cut is free (inside the middle of its gap when
+  the rows or columns came out uneven); a cut moves when a subject crosses it,
+  to the nearest free run (pushed a little inside it), and bends per band of
+  the other axis only when no straight cut is free.
 * **divided** (gutters, divider lines, borders of a colour absent from the
   panels): the cut snaps into the divider, and each box ends where the divider
   lines end, so dividers, guide-line frames and borders are in no frame.
@@ -20,6 +21,11 @@ from __future__ import annotations
 import numpy as np
 
 from .evidence import _cheb, _dense, _median0, _median1, _median_lines, _runs, _share
+
+GAP_MIDDLE = 0.4  # a free lattice line is kept within the middle (1 - 2 * 0.4) of its gap
+GAP_CLEAN = 0.9  # share of a gap's cut positions with no line touching across: a gap of background
+GAP_STEADY = 0.02  # gap ends repeating at the pitch to this share of it: the sheet's own lattice
+GAP_DEBRIS = 0.05  # content across fewer than this share of the lines does not end a subject
 
 
 def _cross(fg: np.ndarray) -> np.ndarray:
@@ -113,6 +119,63 @@ def _min_cost_cut(cross: np.ndarray, nominal: float, radius: float) -> int:
     return a + int(np.argmin(win))
 
 
+def _gaps(cross, exact, nominal, radius, tol, straight, lines):
+    """Per cut: the gap of background its lattice line was kept in, ((lo, hi), (lo, hi) between
+    the subjects) or None; and whether any line is a cell edge the content stands on.
+
+    A gap of background is seen whole inside the window and has no line touching across nearly
+    anywhere in it (photo texture that happens to match the background leaves free runs that are
+    no gap). A run that starts on the lattice line (within 2 px) is content standing on it, or a
+    tile whose edge matches the background: the cells meet on the line. The subjects' own ends
+    leave out debris crossing a few lines (specks, a stray fragment).
+    """
+    length = len(cross) - 1
+    out, on_line = [], False
+    for nom, c in zip(nominal, straight, strict=True):
+        run = _free_cut_run(cross, nom, radius, tol)
+        if run is None or not run[2] or c != run[0]:
+            out.append(None)
+            continue
+        lo, hi = (int(v) for v in run[1])
+        if min(c - lo, hi - c) <= 2:
+            on_line = True
+        seen = max(1, np.floor(nom - radius)) < lo and hi < min(length - 1, np.ceil(nom + radius))
+        clean = (exact[lo : hi + 1] == 0).mean() >= GAP_CLEAN
+        if not (seen and clean):
+            out.append(None)
+            continue
+        wide = _free_cut_run(cross, nom, radius, max(tol, int(GAP_DEBRIS * lines)))
+        out.append(((lo, hi), tuple(int(v) for v in wide[1])))
+    return out, on_line
+
+
+def _centred(straight: list[int], nominal: list[float], gaps: list, on_line: bool, pitch: float) -> list[int]:
+    """Lattice lines that hug one side of their gap of background, moved into its middle fifth.
+
+    Subjects sit in the middle of their cells, so a line right beside one subject with the gap
+    opening wide on the other side is a sheet whose rows or columns came out uneven (ragged rows,
+    drift). Only where every line of the axis lies in such a gap (subjects on background all
+    along it; a subject reaching its cell edge somewhere says they are not all centred), and at
+    least two do (with one, nothing tells an uneven sheet from off-centre subjects). And not when
+    the content shows the lattice is the sheet's own: it stands on a line, or the subjects end at
+    the same place in every cell (feet on one line in every row) even though they are not centred.
+    """
+    if on_line or len(gaps) < 2 or any(g is None for g in gaps):
+        return straight
+    lows, highs = np.array([(g[1][0] - n, g[1][1] - n) for g, n in zip(gaps, nominal, strict=True)]).T
+    if min(np.ptp(lows), np.ptp(highs)) <= max(2.0, GAP_STEADY * pitch):
+        return straight
+    out = list(straight)
+    for k, g in enumerate(gaps):
+        lo, hi = g[0]
+        q = GAP_MIDDLE * (hi - lo)
+        if out[k] < lo + q:
+            out[k] = int(np.ceil(lo + q))
+        elif out[k] > hi - q:
+            out[k] = int(np.floor(hi - q))
+    return out
+
+
 def shared_cuts(fg: np.ndarray, nominal: list[float], alts: list[float], pitch: float, bands: list[tuple[int, int]]):
     """Cuts along the columns of ``fg`` (H x L bool, full resolution) for every band of rows.
 
@@ -131,6 +194,8 @@ def shared_cuts(fg: np.ndarray, nominal: list[float], alts: list[float], pitch: 
             bent[k] = nom
             c = _min_cost_cut(cross, nom, radius)
         straight.append(c)
+    gaps, on_line = _gaps(cross, exact, nominal, radius, tol, straight, h)
+    straight = _centred(straight, nominal, gaps, on_line, pitch)
     per_band = [list(straight) for _ in bands]
     for k, nom in bent.items():
         for b, (y0, y1) in enumerate(bands):
