@@ -712,3 +712,15 @@ def test_ragged_rows_are_cut_in_the_middle_of_the_gaps_between_them():
         assert abs(cut - true) < abs(even - true), (cut, true)
     # the columns are even and their subjects end at the same place in every column: kept
     assert cuts_x == edges_x[1:-1]
+
+
+def test_runs_match_a_diff_of_the_mask_at_every_length():
+    from gridanim.layout.evidence import _runs
+
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 2, 7, 64, 511, 512, 513, 3000):
+        for p in (0.0, 0.2, 0.5, 0.95, 1.0):
+            mask = rng.random(n) < p
+            d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+            want = list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist(), strict=True))
+            assert _runs(mask) == want

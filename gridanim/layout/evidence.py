@@ -268,11 +268,26 @@ def _background_model(rgb: np.ndarray) -> tuple[np.ndarray | None, float]:
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """[start, end) runs of True."""
-    if not mask.any():
-        return []
-    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=False))
+    """[start, end) runs of True in a 1-D mask.
+
+    Most masks are a search window of a few dozen lines, where a loop over the values beats numpy's
+    per-call cost several times over; long ones go through numpy.
+    """
+    if len(mask) > 512:
+        if not mask.any():
+            return []
+        d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+        return [(int(s), int(e)) for s, e in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=True)]
+    out, start = [], -1
+    for i, v in enumerate(mask.tolist()):
+        if v and start < 0:
+            start = i
+        elif not v and start >= 0:
+            out.append((start, i))
+            start = -1
+    if start >= 0:
+        out.append((start, len(mask)))
+    return out
 
 
 def _box_mean(v: np.ndarray, r: int) -> np.ndarray:
