@@ -124,7 +124,7 @@ def _cheb(a: np.ndarray, colour) -> np.ndarray:
     Written channel by channel: numpy's reduction over a length-3 last axis
     is several times slower.
     """
-    c = np.broadcast_to(np.asarray(colour, dtype=np.float32), a.shape)
+    c = np.asarray(colour, dtype=np.float32)  # (3,) or any shape that broadcasts against a
     return np.maximum(
         np.maximum(np.abs(a[..., 0] - c[..., 0]), np.abs(a[..., 1] - c[..., 1])), np.abs(a[..., 2] - c[..., 2])
     )
