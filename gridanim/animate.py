@@ -237,7 +237,7 @@ def _import_encoders_meanwhile() -> None:
         try:
             import imagequant._libimagequant  # noqa: F401
 
-            from . import encode  # noqa: F401
+            from . import encode, motion  # noqa: F401  (motion: the loop-seam measure after the cut)
             from .encode import mp4loop  # noqa: F401  (the MP4's repeats, written while the GIF is built)
         except Exception:  # pragma: no cover - render() raises the real error
             pass
