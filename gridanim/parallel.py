@@ -12,6 +12,7 @@ or the worker itself) gets a thread of its own, so calls never wait on each othe
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from typing import TypeVar
@@ -61,6 +62,16 @@ class _Worker:
 
 
 _WORKER = _Worker()
+
+
+def _fresh_worker() -> None:
+    """A forked child has none of the parent's threads, and its locks may be held: it starts anew."""
+    global _WORKER
+    _WORKER = _Worker()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_fresh_worker)
 
 
 def both(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:

@@ -1,5 +1,6 @@
 """gridanim.parallel: two pieces of work at once, same results as in turn."""
 
+import os
 import threading
 
 import pytest
@@ -64,3 +65,26 @@ def test_the_worker_survives_an_error_in_the_second_piece():
     with pytest.raises(KeyError):
         both(lambda: 1, lambda: {}["missing"])
     assert both(lambda: 1, lambda: 2) == (1, 2)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
+def test_a_forked_child_gets_a_worker_of_its_own():
+    # fork while another thread holds the worker: in the child that thread is gone and its claim
+    # would never be released, so without a fresh worker every call would start a thread of its own
+    holding, release = threading.Event(), threading.Event()
+
+    def hold():
+        both(lambda: (holding.set(), release.wait(10)), lambda: None)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    assert holding.wait(10)
+    pid = os.fork()
+    if pid == 0:
+        names = {both(lambda: None, lambda: threading.current_thread().name)[1] for _ in range(3)}
+        ok = names == {"gridanim-worker"} and map2(lambda x: x + 1, [1, 2, 3]) == [2, 3, 4]
+        os._exit(0 if ok else 3)
+    release.set()
+    t.join(10)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
