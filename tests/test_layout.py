@@ -194,7 +194,8 @@ def test_no_false_disagreement_when_one_axis_shows_nothing():
 
 
 def test_median_helpers_give_numpys_values():
-    from gridanim.layout.evidence import _median0, _median1, _median_lines, _percentile95
+    from gridanim.layout.evidence import _median0, _median1, _median_lines
+    from gridanim.stats import percentile
 
     rng = np.random.default_rng(1)
     for n in list(range(1, 12)) + [160, 163, 327]:
@@ -209,7 +210,7 @@ def test_median_helpers_give_numpys_values():
         v = rng.integers(0, 60, n) * 0.5
         assert _median1(v) == np.median(v)
         assert _median1(v.astype(int).tolist()) == np.median(v.astype(int))
-        assert _percentile95(v.copy()) == np.percentile(v, 95)
+        assert percentile(v.copy(), 95) == np.percentile(v, 95)  # the background model's spread
 
 
 def test_foreground_map_is_the_float_distance_map():

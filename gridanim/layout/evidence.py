@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..reading import work_size  # the size detection works at
+from ..stats import percentile
 from ..types import Frame
 
 # --------------------------------------------------------------------------- #
@@ -69,20 +70,6 @@ def _median_lines(a: np.ndarray) -> np.ndarray:
     hi = t[:, k]
     med = hi.astype(np.float32) if n % 2 else (t[:, :k].max(axis=1).astype(np.float32) + hi) / 2
     return med.reshape(a.shape[1:])
-
-
-def _percentile95(v: np.ndarray) -> float:
-    """``np.percentile(v, 95)`` (linear method) of a 1-D float64 array, same arithmetic."""
-    n = len(v)
-    vi = (n - 1) * 0.95
-    if vi >= n - 1:
-        return float(v.max())
-    lo = int(np.floor(vi))
-    part = np.partition(v, lo)  # one index: numpy's fast selection
-    a, b = float(part[lo]), float(part[lo + 1 :].min())
-    t = vi - lo
-    d = b - a
-    return b - d * (1 - t) if t >= 0.5 else a + d * t
 
 
 # --------------------------------------------------------------------------- #
@@ -256,7 +243,7 @@ def _background_model(rgb: np.ndarray) -> tuple[np.ndarray | None, float]:
             med = (part[:, :k].max(axis=1).astype(np.float64) + part[:, k]) / 2
         colours.append(med)
         dev = np.maximum(np.maximum(np.abs(px[0] - med[0]), np.abs(px[1] - med[1])), np.abs(px[2] - med[2]))
-        spreads.append(_percentile95(dev))
+        spreads.append(percentile(dev, 95))
     # merge colours that are the same within noise
     colours_arr = np.array(colours, dtype=np.float32)
     tol = float(np.clip(max(spreads) * 1.6 + 8, 18, 60))
