@@ -223,7 +223,7 @@ def _blend(line: np.ndarray, colour: np.ndarray, panel: np.ndarray, thr: float) 
 def _nearer(line: np.ndarray, colour: np.ndarray, other: np.ndarray) -> bool:
     """A line's median colour is nearer ``colour`` than ``other``: a divider's blurred edge, pulled
     toward the panel beside it, is still nearer the divider."""
-    return float(np.abs(line - colour).max()) < float(np.abs(line - other).max())
+    return float(_cheb(line, colour)) < float(_cheb(line, other))
 
 
 def _steps(lines: np.ndarray, nominal: float, radius: float) -> tuple[int, np.ndarray | None]:
