@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StorageError
+from ..output import write_atomic
 
 
 def _token(n: int) -> str:
@@ -96,12 +97,9 @@ def ensure_writable(directory: str | os.PathLike | None = None) -> Path:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{_token(4)}.tmp")
     try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        write_atomic(path, data)
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise _fail("write", path, e) from None
 
 
