@@ -220,12 +220,14 @@ def animate_grid(
 
 
 def _import_encoders_meanwhile() -> None:
-    """Import the encoders (and libimagequant) in a thread while the grid is cut.
+    """Import what comes after detection (the encoders, libimagequant, the MP4 repeats, the loop-seam
+    measure) in a thread while the grid is read and cut.
 
-    Detection spends most of its time inside numpy loops, which release the GIL, so these imports run
-    beside it instead of at the start of :func:`render`, which imports them again (a lookup, or a wait
-    for this thread) and reports any failure itself. The modules share none of their own imports with
-    detection's, so the two threads never wait on each other's module locks.
+    The main thread waits on the reader and then spends most of detection inside numpy loops, which
+    release the GIL, so these imports run beside it instead of at the start of :func:`render`, which
+    imports them again (a lookup, or a wait for this thread) and reports any failure itself. What these
+    modules import themselves is loaded already or not detection's, so the two threads never wait on
+    each other's module locks.
     """
     import sys
     import threading

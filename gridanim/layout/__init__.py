@@ -543,9 +543,9 @@ def _cut_boxes(rgb, img, fg, tol, xfit, yfit, xb, yb, s, kind, colour, thr):
     paper = [g for _, gaps in xsides + ysides for g in gaps.values()]
     mounted = len(paper) > 0 and sum(g is not None for g in paper) >= 0.5 * len(paper)
 
-    def finish(band_lines, bands, cap):  # photo plates: the card between the prints, the plate's edge
+    def finish(band_lines, found, cap):  # photo plates: the card between the prints, the plate's edge
         out = []
-        for i, (spans, gaps) in enumerate(bands):
+        for i, (spans, gaps) in enumerate(found):
             spans = list(spans)
             for k, g in gaps.items() if mounted else ():
                 if g is not None:
