@@ -87,8 +87,8 @@ def test_cuts_snap_to_drifting_subjects_not_even_division():
 def test_alpha_background_and_empty_tail_cell():
     rgba = np.zeros((200, 600, 4), np.uint8)
     for i in range(5):  # 6 cells, the last one empty
-        x = i * 100 + 25
-        rgba[60:140, x : x + 50] = (30, 30, 200, 255)
+        x = i * 100 + 4  # (sprites half a cell wide fit 80 px cells with 10/20 px padding as well)
+        rgba[60:140, x : x + 92] = (30, 30, 200, 255)
     img = load_image(rgba)
     lay = detect_layout(img.rgb, img.alpha)
     assert (lay.rows, lay.cols, lay.frames) == (1, 6, 5)
@@ -450,11 +450,12 @@ def test_sprite_cells_holding_a_few_pixels_are_frames_and_only_blank_cells_are_s
 
 @pytest.mark.parametrize(
     ("margin", "spacing", "scale", "fill"),
-    [(2, 2, 1, 0.6), (0, 4, 3, 0.7), (1, 0, 2, 0.75), (4, 4, 1, 0.5)],
+    [(2, 2, 1, 0.6), (0, 4, 3, 0.7), (1, 0, 2, 0.75), (4, 4, 1, 0.5), (1, 2, 1, 0.6), (2, 4, 2, 0.6), (1, 4, 1, 0.6)],
 )
 def test_sprite_sheet_margin_and_spacing_come_out_as_packers_write_them(margin, spacing, scale, fill):
-    # small sprites leave empty lines on both sides of every cut: the packer-typical lattice of
-    # 16 px cells is the answer, also when the sheet is enlarged pixel art
+    # small sprites leave empty lines on both sides of every cut: the round 16 px cells with the
+    # packer's padding are the answer, not larger odd cells that take the padding in (1/2: 18 px
+    # cells; 2/4: 20 px; 1/4: 18 px cells with 2 px spacing), also when the sheet is enlarged pixel art
     rgba, boxes = _packed_sheet(
         3, 6, 16, margin=margin, spacing=spacing, sprite=lambda r, c: _blob(16, fill), scale=scale
     )

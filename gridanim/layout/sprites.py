@@ -5,9 +5,12 @@ Game sprite sheets are cut the way Aseprite's "import sprite sheet" cuts them:
 is the box even when its sprite fills only part of it. A lattice holds when its
 margins and spacing lines are empty, no sprite runs across a cut, and its cells
 hold content (a finer lattice puts whole cells in the gaps between sprites).
-Among the lattices that hold, the finest wins, then the configurations sheet
-packers write (margin equal to spacing, or no margin: Aseprite, TexturePacker,
-Tiled), then the plainest (least space in gaps), then square cells.
+Among the lattices that hold, the finest wins, then round cells with the padding
+packers add (the artist picks the cell, the packer the padding), then the
+configurations sheet packers write (margin equal to spacing or half of it, no
+margin or no spacing: Aseprite, TexturePacker, Tiled), then round cells, then the
+plainest (least space in gaps, then the smallest margin or spacing), then square
+cells.
 """
 
 from __future__ import annotations
@@ -34,8 +37,15 @@ class SpriteAxis:
 
     @property
     def typical(self) -> bool:
-        """Margin equal to spacing, or no margin: what sheet packers write (a border of half the spacing is not)."""
-        return self.margin == self.spacing or self.margin == 0 or self.spacing == 0 or self.n == 1
+        """What sheet packers write: margin equal to spacing, no margin, no spacing, or margin half the
+        spacing (Aseprite's inner padding: every frame padded alike on all sides)."""
+        return (
+            self.margin == self.spacing
+            or self.margin == 0
+            or self.spacing == 0
+            or 2 * self.margin == self.spacing
+            or self.n == 1
+        )
 
     @property
     def round(self) -> bool:
@@ -150,6 +160,20 @@ def _drift(amounts: np.ndarray, moments: np.ndarray, starts: np.ndarray, ends: n
     return best
 
 
+def _drawn(pool: list[SpriteAxis]) -> set[int]:
+    """The round cell sizes the artist drew, among lattices that all hold: artists pick the cell size
+    and packers add margin and spacing, each setting on its own (TexturePacker's border and shape
+    padding, Aseprite's border and spacing), so a round cell beats a plainer lattice that takes the
+    padding into its cells -- 64 px cells with margin 2 and spacing 4 over 68 px cells that abut.
+
+    A lattice of abutting cells that holds stays the plainer reading when the round cell needs padding
+    of more than an eighth of it: sprites with wide empty borders are not spacing. Between paddings of
+    one cell size the later keys decide.
+    """
+    spaced = not any(a.spacing == 0 for a in pool if a.n > 1)
+    return {a.cell for a in pool if a.round and (spaced or 8 * max(a.margin, a.spacing) <= a.cell)}
+
+
 def _steady(cands: list[SpriteAxis]) -> list[SpriteAxis]:
     """The candidates whose pitch the sprites follow, when one clearly does (integer pitches differ by >= 1 px)."""
     best = min(a.drift for a in cands)
@@ -181,10 +205,20 @@ def _pick(cands: list[SpriteAxis], like: SpriteAxis | None = None) -> SpriteAxis
         return None
     n = max(a.n for a in cands)
     pool = _steady([a for a in cands if a.n == n])
+    drawn = _drawn(pool)
 
     def key(a):
         same = like is not None and (a.margin, a.spacing) == (like.margin, like.spacing)
-        return (a.typical, a.round, same, -(2 * a.margin + (a.n - 1) * a.spacing), -a.cost, -a.margin)
+        return (
+            a.cell in drawn,
+            a.typical,
+            a.round,
+            same,
+            -(2 * a.margin + (a.n - 1) * a.spacing),
+            -max(a.margin, a.spacing),
+            -a.cost,
+            -a.margin,
+        )
 
     return max(pool, key=key)
 
@@ -195,6 +229,7 @@ def _joint(xs: list[SpriteAxis], ys: list[SpriteAxis]) -> tuple[SpriteAxis, Spri
     nx, ny = max(a.n for a in xs), max(a.n for a in ys)
     px = _steady([a for a in xs if a.n == nx])
     py = _steady([a for a in ys if a.n == ny])
+    drawn_x, drawn_y = _drawn(px), _drawn(py)
 
     def key(pair):
         a, b = pair
@@ -203,10 +238,12 @@ def _joint(xs: list[SpriteAxis], ys: list[SpriteAxis]) -> tuple[SpriteAxis, Spri
         gaps = 2 * a.margin + (a.n - 1) * a.spacing + 2 * b.margin + (b.n - 1) * b.spacing
         return (
             same_margin and same_spacing,
+            (a.cell in drawn_x) + (b.cell in drawn_y),
             a.typical + b.typical,
             a.round + b.round,
             a.cell == b.cell,
             -gaps,
+            -max(a.margin, a.spacing, b.margin, b.spacing),
             -(a.cost + b.cost),
             -a.margin,
         )
